@@ -1,0 +1,21 @@
+"""A batched linear-chain CRF in pure PyTorch.
+
+All functions take emissions (B, T, L), a right-padded bool mask (B, T), transitions
+(L, L) with transitions[i, j] scoring i→j, and optional start/end scores (L,). They run
+on the inputs' device, in float32 or float64, with no Python loop over the batch.
+"""
+from .constraints import Constraints, allowed_transitions
+from .decode import kbest, viterbi
+from .partition import edge_marginals, log_partition, marginals, nll, path_score
+
+__all__ = [
+    "Constraints",
+    "allowed_transitions",
+    "edge_marginals",
+    "kbest",
+    "log_partition",
+    "marginals",
+    "nll",
+    "path_score",
+    "viterbi",
+]

@@ -1,0 +1,128 @@
+"""Validation of the CRF functions' arguments.
+
+Every public function in ``spacy_kdseq.crf`` calls :func:`check_inputs` first. The checks
+are O(B·T·L), cheap next to the O(B·T·L²) dynamic programs, so they always run;
+non-finite emissions are looked for only at unmasked positions, since padding may hold
+anything.
+"""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from ..errors import Errors
+
+
+def check_inputs(
+    func: str,
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor],
+    end: Optional[Tensor],
+) -> Tuple[Tensor, Tensor]:
+    """Validate shapes, dtypes, devices and values; return `start`, `end` (zeros if None)."""
+    if not torch.is_tensor(emissions) or not emissions.is_floating_point():
+        dtype = emissions.dtype if torch.is_tensor(emissions) else type(emissions).__name__
+        raise ValueError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
+    if emissions.dim() != 3:
+        raise ValueError(
+            Errors.E002.format(
+                func=func, arg="emissions", found=tuple(emissions.shape),
+                expected="(B, T, L)", hint="Add a batch dimension with `.unsqueeze(0)`.",
+            )
+        )
+    B, T, L = emissions.shape
+    if not torch.is_tensor(mask) or mask.dtype != torch.bool:
+        dtype = mask.dtype if torch.is_tensor(mask) else type(mask).__name__
+        raise ValueError(Errors.E010.format(func=func, dtype=dtype))
+    if tuple(mask.shape) != (B, T):
+        raise ValueError(
+            Errors.E002.format(
+                func=func, arg="mask", found=tuple(mask.shape), expected=(B, T),
+                hint="The mask must be (B, T) like the first two dims of 'emissions'.",
+            )
+        )
+    _check_param(func, "transitions", transitions, (L, L), emissions)
+    if start is None:
+        start = emissions.new_zeros(L)
+    else:
+        _check_param(func, "start", start, (L,), emissions)
+    if end is None:
+        end = emissions.new_zeros(L)
+    else:
+        _check_param(func, "end", end, (L,), emissions)
+    if T > 1:
+        holes = mask[:, 1:] & ~mask[:, :-1]
+        if bool(holes.any()):
+            row = int(holes.any(dim=1).nonzero()[0, 0])
+            raise ValueError(
+                Errors.E003.format(func=func, row=row, row_mask=mask[row].int().tolist())
+            )
+    bad = ~torch.isfinite(emissions) & mask.unsqueeze(-1)
+    if bool(bad.any()):
+        index = tuple(bad.nonzero()[0].tolist())
+        what = "NaN" if bool(torch.isnan(emissions[index])) else "infinite"
+        raise ValueError(Errors.E005.format(func=func, arg="emissions", what=what, index=index))
+    for name, param in (("transitions", transitions), ("start", start), ("end", end)):
+        # -inf is how hard constraints are written; NaN and +inf never make sense.
+        bad_param = torch.isnan(param) | (param == float("inf"))
+        if bool(bad_param.any()):
+            index = tuple(bad_param.nonzero()[0].tolist())
+            what = "NaN" if bool(torch.isnan(param[index])) else "+inf"
+            raise ValueError(Errors.E005.format(func=func, arg=name, what=what, index=index))
+    return start, end
+
+
+def _check_param(
+    func: str, name: str, param: Tensor, shape: Tuple[int, ...], emissions: Tensor
+) -> None:
+    if not torch.is_tensor(param) or not param.is_floating_point():
+        dtype = param.dtype if torch.is_tensor(param) else type(param).__name__
+        raise ValueError(Errors.E001.format(func=func, arg=name, dtype=dtype))
+    if tuple(param.shape) != shape:
+        raise ValueError(
+            Errors.E002.format(
+                func=func, arg=name, found=tuple(param.shape), expected=shape,
+                hint="L is the last dimension of 'emissions' (the number of labels).",
+            )
+        )
+    if param.device != emissions.device:
+        raise ValueError(
+            Errors.E009.format(func=func, arg=name, found=param.device, expected=emissions.device)
+        )
+    if param.dtype != emissions.dtype:
+        raise ValueError(
+            Errors.E011.format(func=func, arg=name, found=param.dtype, expected=emissions.dtype)
+        )
+
+
+def check_tags(func: str, tags: Tensor, mask: Tensor, n_labels: int) -> None:
+    """Check gold `tags` (B, T): integer, same shape as `mask`, in range where unmasked."""
+    if not torch.is_tensor(tags) or tags.is_floating_point() or tags.dtype == torch.bool:
+        dtype = tags.dtype if torch.is_tensor(tags) else type(tags).__name__
+        raise ValueError(
+            Errors.E002.format(
+                func=func, arg="tags", found=f"dtype {dtype}", expected="an integer tensor",
+                hint="Use `.long()`.",
+            )
+        )
+    if tags.shape != mask.shape:
+        raise ValueError(
+            Errors.E002.format(
+                func=func, arg="tags", found=tuple(tags.shape), expected=tuple(mask.shape),
+                hint="'tags' must be (B, T) like 'mask'; pad with -1.",
+            )
+        )
+    bad = ((tags < 0) | (tags >= n_labels)) & mask
+    if bool(bad.any()):
+        index = tuple(bad.nonzero()[0].tolist())
+        raise ValueError(
+            Errors.E006.format(func=func, n_labels=n_labels, index=index, value=int(tags[index]))
+        )
+
+
+def check_k(func: str, k: int) -> None:
+    """`k` must be a positive Python integer."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(Errors.E004.format(func=func, k=k))

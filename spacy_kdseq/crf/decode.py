@@ -1,0 +1,102 @@
+"""Viterbi and exact k-best decoding (max and k-max semirings), batched."""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from ._checks import check_inputs, check_k
+
+
+@torch.no_grad()
+def viterbi(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+) -> Tuple[Tensor, Tensor]:
+    """Best path per sequence: (scores (B,), tags (B, T) long, -1 at padding).
+
+    An empty sequence scores 0. Backpointers at padded steps are the identity, so one
+    batched backtrace with ``gather`` serves every length.
+    """
+    start, end = check_inputs("viterbi", emissions, mask, transitions, start, end)
+    B, T, L = emissions.shape
+    tags = torch.full((B, T), -1, dtype=torch.long, device=emissions.device)
+    if T == 0:
+        return emissions.new_zeros(B), tags
+    trans_t = transitions.t().unsqueeze(0)
+    identity = torch.arange(L, device=emissions.device).expand(B, L)
+    score = start + emissions[:, 0]
+    history = []
+    for t in range(1, T):
+        # shape: (B, L_to, L_from) -> best predecessor of each label
+        best, prev = (score.unsqueeze(1) + trans_t).max(dim=2)
+        step = mask[:, t].unsqueeze(1)
+        score = torch.where(step, best + emissions[:, t], score)
+        history.append(torch.where(step, prev, identity))
+    best_score, cur = (score + end).max(dim=1)
+    tags[:, T - 1] = cur
+    for t in range(T - 1, 0, -1):
+        cur = history[t - 1].gather(1, cur.unsqueeze(1)).squeeze(1)
+        tags[:, t - 1] = cur
+    tags.masked_fill_(~mask, -1)
+    best_score = torch.where(mask[:, 0], best_score, torch.zeros_like(best_score))
+    return best_score, tags
+
+
+@torch.no_grad()
+def kbest(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    k: int,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+) -> Tuple[Tensor, Tensor]:
+    """Exact k best paths: (scores (B, k) sorted descending, tags (B, k, T) long).
+
+    Slots beyond the number of distinct paths (or paths of score −inf) hold score −inf
+    and tags −1; padding tags are −1. An empty sequence has one path, of score 0.
+    Each (label, rank) cell keeps the k best distinct prefixes ending in that label, so
+    the k best of the L·k candidates at the end are exactly the k best paths.
+    """
+    start, end = check_inputs("kbest", emissions, mask, transitions, start, end)
+    check_k("kbest", k)
+    B, T, L = emissions.shape
+    device = emissions.device
+    neg_inf = float("-inf")
+    tags = torch.full((B, k, T), -1, dtype=torch.long, device=device)
+    if T == 0:
+        scores = emissions.new_full((B, k), neg_inf)
+        scores[:, 0] = 0.0
+        return scores, tags
+    # shape: (1, L_to, L_from, 1)
+    trans_t = transitions.t()[None, :, :, None]
+    # identity pointer for padded steps: cell (j, r) points at flat cell j*k + r
+    identity = torch.arange(L * k, device=device).view(1, L, k).expand(B, L, k)
+    score = emissions.new_full((B, L, k), neg_inf)
+    score[:, :, 0] = start + emissions[:, 0]
+    history = []
+    for t in range(1, T):
+        # shape: (B, L_to, L_from * k) every way to extend every kept prefix
+        cand = (score.unsqueeze(1) + trans_t).reshape(B, L, L * k)
+        best, prev = cand.topk(k, dim=2)
+        step = mask[:, t, None, None]
+        score = torch.where(step, best + emissions[:, t, :, None], score)
+        history.append(torch.where(step, prev, identity))
+    final = (score + end[None, :, None]).reshape(B, L * k)
+    scores, cur = final.topk(k, dim=1)
+    tags[:, :, T - 1] = cur // k
+    for t in range(T - 1, 0, -1):
+        cur = history[t - 1].reshape(B, L * k).gather(1, cur)
+        tags[:, :, t - 1] = cur // k
+    lengths = mask.sum(1)
+    empty = lengths == 0
+    if bool(empty.any()):
+        empty_scores = torch.full_like(scores[0], neg_inf)
+        empty_scores[0] = 0.0
+        scores = torch.where(empty[:, None], empty_scores, scores)
+    dead = scores == neg_inf
+    tags.masked_fill_(dead.unsqueeze(2) | ~mask.unsqueeze(1), -1)
+    return scores, tags

@@ -1,0 +1,144 @@
+"""Partition function, path scores, NLL and posteriors of a linear-chain CRF."""
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from ._checks import check_inputs, check_tags
+from ._dp import backward_betas, edge_posteriors, forward_alphas, node_posteriors
+
+
+class _LogPartition(torch.autograd.Function):
+    """log Z with a hand-written backward: the gradient of log Z is the posteriors.
+
+    Running the backward recursion once is much cheaper than letting autograd replay T
+    logsumexp steps, and it is what makes NLL training faster than pytorch-crf.
+    """
+
+    @staticmethod
+    def forward(ctx, emissions, mask, transitions, start, end):  # type: ignore[override]
+        alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
+        ctx.save_for_backward(emissions, mask, transitions, start, end, alphas, log_z)
+        return log_z
+
+    @staticmethod
+    def backward(ctx, grad_log_z):  # type: ignore[override]
+        emissions, mask, transitions, start, end, alphas, log_z = ctx.saved_tensors
+        betas = backward_betas(emissions, mask, transitions, end)
+        g = grad_log_z[:, None, None]
+        node = node_posteriors(alphas, betas, log_z, mask)
+        d_emissions = d_transitions = d_start = d_end = None
+        if ctx.needs_input_grad[0]:
+            d_emissions = node * g
+        if ctx.needs_input_grad[2] and emissions.shape[1] > 1:
+            edges = edge_posteriors(emissions, mask, transitions, alphas, betas, log_z)
+            d_transitions = (edges * g.unsqueeze(-1)).sum(dim=(0, 1))
+        elif ctx.needs_input_grad[2]:
+            d_transitions = torch.zeros_like(transitions)
+        if ctx.needs_input_grad[3]:
+            d_start = (node[:, 0] * g[:, 0]).sum(0)
+        if ctx.needs_input_grad[4]:
+            last = (mask.sum(1) - 1).clamp(min=0)
+            # shape: (B, L) posteriors at each sequence's last real token (0 if empty)
+            final = node.gather(1, last[:, None, None].expand(-1, 1, node.shape[2])).squeeze(1)
+            d_end = (final * g[:, 0]).sum(0)
+        return d_emissions, None, d_transitions, d_start, d_end
+
+
+def log_partition(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+) -> Tensor:
+    """(B,) log Z of each sequence; 0 for an empty sequence. Differentiable."""
+    start, end = check_inputs("log_partition", emissions, mask, transitions, start, end)
+    if emissions.shape[1] == 0:
+        return emissions.new_zeros(emissions.shape[0])
+    return _LogPartition.apply(emissions, mask, transitions, start, end)
+
+
+def path_score(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    tags: Tensor,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+) -> Tensor:
+    """(B,) unnormalised score of the label sequences `tags` (B, T); padding tags ignored."""
+    start, end = check_inputs("path_score", emissions, mask, transitions, start, end)
+    check_tags("path_score", tags, mask, emissions.shape[2])
+    return _path_score(emissions, mask, transitions, tags.long(), start, end)
+
+
+def _path_score(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, tags: Tensor, start: Tensor, end: Tensor
+) -> Tensor:
+    B, T, _ = emissions.shape
+    if T == 0:
+        return emissions.new_zeros(B)
+    zero = emissions.new_zeros(())
+    safe = torch.where(mask, tags, torch.zeros_like(tags))
+    # shape: (B, T) emission score of each gold label
+    emit = emissions.gather(2, safe.unsqueeze(2)).squeeze(2)
+    score = torch.where(mask, emit, zero).sum(1)
+    if T > 1:
+        # shape: (B, T-1) score of each gold transition
+        trans = transitions[safe[:, :-1], safe[:, 1:]]
+        score = score + torch.where(mask[:, 1:], trans, zero).sum(1)
+    lengths = mask.sum(1)
+    last = safe.gather(1, (lengths - 1).clamp(min=0).unsqueeze(1)).squeeze(1)
+    edges = start[safe[:, 0]] + end[last]
+    return score + torch.where(lengths > 0, edges, zero)
+
+
+def nll(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    tags: Tensor,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+) -> Tensor:
+    """(B,) negative log-likelihood log Z − score(tags) of each sequence."""
+    start, end = check_inputs("nll", emissions, mask, transitions, start, end)
+    check_tags("nll", tags, mask, emissions.shape[2])
+    if emissions.shape[1] == 0:
+        return emissions.new_zeros(emissions.shape[0])
+    log_z = _LogPartition.apply(emissions, mask, transitions, start, end)
+    return log_z - _path_score(emissions, mask, transitions, tags.long(), start, end)
+
+
+def marginals(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+) -> Tensor:
+    """(B, T, L) node posteriors p(y_t = j | x), 0 at padding. Differentiable."""
+    start, end = check_inputs("marginals", emissions, mask, transitions, start, end)
+    if emissions.shape[1] == 0:
+        return torch.zeros_like(emissions)
+    alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
+    betas = backward_betas(emissions, mask, transitions, end)
+    return node_posteriors(alphas, betas, log_z, mask)
+
+
+def edge_marginals(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+) -> Tensor:
+    """(B, T-1, L, L) pairwise posteriors p(y_t = i, y_t+1 = j | x), 0 at padding."""
+    start, end = check_inputs("edge_marginals", emissions, mask, transitions, start, end)
+    B, T, L = emissions.shape
+    if T <= 1:
+        return emissions.new_zeros(B, max(T - 1, 0), L, L)
+    alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
+    betas = backward_betas(emissions, mask, transitions, end)
+    return edge_posteriors(emissions, mask, transitions, alphas, betas, log_z)
