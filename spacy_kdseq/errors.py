@@ -36,12 +36,123 @@ class Errors(metaclass=_ErrorsWithCodes):
     E010 = ("{func}: 'mask' must be a bool tensor, found dtype {dtype}.")
     E011 = ("{func}: '{arg}' must have the same dtype as 'emissions' ({expected}), "
             "found {found}.")
+    E012 = ("{func}: 'tags' must be an integer tensor, found dtype {dtype}. Convert it with "
+            "`.long()`.")
     # --- E1xx: components (crf_ner, crf_tagger) ---------------------------
+    E101 = ("{name}: unknown tag scheme {scheme!r}; use one of {schemes}.")
+    E102 = ("{name}: unknown loss_normalization {value!r}; use one of {options}.")
+    E103 = ("{name}: unknown attr {attr!r}; use one of {options} (token.pos_ or "
+            "token.tag_).")
+    E104 = ("{name}: labels must be non-empty strings without surrounding whitespace, "
+            "found {label!r}.")
+    E105 = ("{name}: cannot add label {label!r} after the model was initialized (its "
+            "output layer has a fixed size of {n_tags} tags). Add all labels before "
+            "`nlp.initialize()`, or pass them to `initialize(labels=...)`.")
+    E106 = ("{name}: example {index} ({text!r}) has the gold {what} {label!r}, which is "
+            "not among the component's labels {labels}. Add it before training: pass it "
+            "to `initialize(labels=...)` (or re-run `spacy init labels` on data that has "
+            "it), or call `add_label` before `nlp.initialize()`.")
+    E107 = ("{name}: the gold entities of example {index} ({text!r}) are not a valid "
+            "span sequence: {error} Fix the corpus: an I- tag must follow a B- or I- tag "
+            "of the same type (conlleval reads a stray I-X as B-X; convert it that way).")
+    E108 = ("{name}: with attr 'pos' the labels must be Universal POS tags; {label!r} is "
+            "not one of {tags}. Use attr = \"tag\" for language-specific tags.")
+    E109 = ("{name}: the model produced NaN scores. Lower the learning rate or check the "
+            "input vectors.")
     # --- E2xx: corpora and evaluation --------------------------------------
+    E201 = ("{path}: file not found. Check the path (corpora live in ../shared/data or "
+            "assets/).")
+    E202 = ("{path}: the file is empty or holds no sentences.")
+    E203 = ("{path}:{line}: expected {expected} columns (as on line {first_line}), found "
+            "{found}: {text!r}. Every token line needs the same columns, separated by "
+            "whitespace (tabs in CoNLL-U).")
+    E204 = ("{path}:{line}: invalid tag {tag!r}. Expected 'O' or a prefix B, I, E, S, L "
+            "or U followed by '-' and a type, e.g. 'B-PER'.")
+    E205 = ("{path}:{line}: sentence with no tokens (only comments before the blank line). "
+            "Remove the comments or add the tokens.")
+    E206 = ("Unknown format {fmt!r}; use one of {formats}.")
+    E207 = ("{path}:{line}: broken CoNLL-U id {found!r}; expected {expected!r}. Word ids "
+            "must count 1, 2, 3, … in each sentence; ranges ('1-2') and empty nodes "
+            "('1.1') may only refer to words of the same sentence.")
+    E208 = ("{path}:{line}: the file is not valid {encoding}: {error}. Re-encode it as "
+            "UTF-8 (`iconv -f latin1 -t utf8`) or pass `--encoding latin-1`.")
+    E209 = ("{path}:{line}: {column} is missing ('_') for word {word!r}. Pick the other "
+            "column with `--tag-column`, or fix the treebank.")
+    E210 = ("{path}:{line}: {value!r} is not a Universal POS tag; UPOS must be one of "
+            "{tags}.")
+    E211 = ("Unknown tag column {column!r}; use 'upos' or 'xpos'.")
+    E212 = ("dev fraction must be in [0, 1), found {fraction}; a dev split also needs "
+            "--dev-output.")
+    E213 = ("{path}: doc {index} records no language. Convert the corpus with "
+            "`spacy kdseq convert --lang LANG`, or give the file as LANG=PATH.")
+    E214 = ("Cannot tell which task to evaluate: the pipeline's components {components} "
+            "include {found}. Pass --task ner or --task pos.")
+    E215 = ("Unknown task {task!r}; use 'ner' or 'pos'.")
+    E216 = ("The pipeline set neither token.pos nor token.tag on any doc that has gold "
+            "{attrs} for language {lang!r}, so there is no POS accuracy to report. Check "
+            "that the pipeline has a trained tagger and that the data holds the same tag "
+            "column (UPOS or XPOS) it was trained on.")
+    E217 = ("{path}: no docs to evaluate.")
+    E218 = ("Gold docs for language {lang!r} hold no {what} annotation; they cannot score "
+            "task {task!r}. Convert the right corpus, or pass --task.")
+    E219 = ("--limit must be >= 1, found {limit}.")
+    E220 = ("{path}:{line}: a token line needs at least a word and a tag, found {text!r}.")
     # --- E3xx: distillation ------------------------------------------------
+    E301 = ("Teacher for language {lang!r}: {path} is not a spaCy pipeline ({err}). Give "
+            "the directory of a trained pipeline (e.g. training/ner/teacher-{lang}/"
+            "model-best) in [distillation.teachers].")
+    E302 = ("Teacher for language {lang!r} ({path}) has no CRF component named {name!r}; "
+            "its components are {components}. Set [distillation] teacher_component to "
+            "the name of its crf_ner or crf_tagger component.")
+    E303 = ("Teacher for language {lang!r} ({path}) is a {found!r} component but the "
+            "student's {name!r} is a {expected!r}: a teacher must solve the student's task "
+            "(NER teachers for an NER student, POS teachers for a POS student).")
+    E304 = ("{path}: {n_docs} training doc(s) of language {lang!r} have no teacher "
+            "(teachers: {teachers}) and [distillation] missing_teacher is \"error\". Add a "
+            "teacher for {lang!r} or set missing_teacher = \"gold_only\".")
+    E305 = ("[distillation] method {method!r} is unknown; use one of {methods}.")
+    E306 = ("[distillation] k must be an integer >= 1 (the number of teacher paths), "
+            "found {k!r}.")
+    E307 = ("[distillation] temperature must be a number > 0, found {temperature!r}.")
+    E308 = ("[distillation] {key} must be in [0, 1], found {value!r}.")
+    E309 = ("Knowledge cache {path} is corrupt ({err}). Delete it, or rebuild it with "
+            "`spacy kdseq annotate CONFIG --force`.")
+    E310 = ("[distillation] missing_teacher {value!r} is unknown; use \"gold_only\" or "
+            "\"error\".")
+    E311 = ("The config has no [distillation] block with teachers. Add one with "
+            "[distillation.teachers] mapping each language to a teacher pipeline, e.g. "
+            "es = \"training/ner/teacher-es/model-best\" (see docs/distillation.md).")
+    E312 = ("The student's component {name!r} is not in [components] (found {components}) "
+            "or is not a crf_ner / crf_tagger. Set [distillation] component.")
+    E313 = ("Knowledge cache {path} was written by another format or program "
+            "(format_version {found!r}, expected {expected}). Use another cache_dir or "
+            "delete that directory.")
+    E314 = ("No teacher knowledge for training doc {text!r} (language {lang!r}, "
+            "{n_tokens} tokens): it is not among the docs the teacher annotated. Train on "
+            "the annotated corpus with gold tokenisation (gold_preproc = true, one "
+            "sentence per doc) and let `spacy kdseq distill` rebuild the cache.")
+    E315 = ("{path}: doc {index} records no language, so no teacher can be chosen for it. "
+            "Convert the corpus with `spacy kdseq convert --lang LANG`.")
+    E316 = ("The student's tags {missing} come from the teachers but are not in the "
+            "student's label space {tags}. Teachers and student must use the same tag "
+            "scheme; set the student's labels to the teachers' in "
+            "[initialize.components.{name}.labels] or leave them unset.")
+    E317 = ("[distillation] {key} must be {what}, found {value!r}.")
+    E319 = ("[distillation] has an unknown key {key!r}; the keys are {keys} plus the "
+            "[distillation.teachers] table.")
+    E318 = ("Training corpus path {path!r} does not exist or holds no .spacy files. Set "
+            "paths.train (or [corpora.train] path) to the DocBin(s) the teachers should "
+            "annotate.")
     # --- E4xx: project workflow and report ---------------------------------
+    E401 = ("report: no 'teacher-*.json' or 'student-*.json' files in {path}. Run "
+            "`spacy kdseq evaluate ... --output {path}/student-<method>.json` first.")
+    E402 = ("report: the scores of {row!r} have no language {lang!r} (in {path}). "
+            "Evaluate that model on that language's test file, or pass --languages.")
+    E403 = ("report: cannot read evaluation file {path}: {err}")
 
 
 class Warnings(metaclass=_ErrorsWithCodes):
     # W0xx CRF, W1xx components, W2xx corpora, W3xx distillation, W4xx report.
-    pass
+    W301 = ("The teachers' label sets differ: {detail}. The student learns their union "
+            "{labels}; a teacher gives its missing labels a score of -1e4 (probability 0).")
+    W302 = ("Knowledge cache {path} is stale ({reason}); rebuilding it.")

@@ -1,0 +1,72 @@
+"""``spacy kdseq evaluate``: per-language scores of a pipeline, as JSON and Markdown."""
+from pathlib import Path
+from typing import List, Optional
+
+import srsly
+from spacy import util
+from spacy.cli._util import Arg, Opt, import_code, setup_gpu
+from wasabi import msg
+
+from ..evaluation import (
+    SCORE_KEYS,
+    evaluate_pipeline,
+    load_gold,
+    metrics_to_markdown,
+    parse_data_arg,
+)
+from ._app import app
+
+
+@app.command("evaluate")
+def evaluate_cli(
+    # fmt: off
+    model: str = Arg(..., help="Pipeline name or path"),
+    data: List[str] = Arg(..., help="Gold .spacy files from `spacy kdseq convert`; LANG=PATH forces the language"),
+    output: Optional[Path] = Opt(None, "--output", "-o", help="Output JSON file for the metrics", dir_okay=False),
+    markdown: Optional[Path] = Opt(None, "--markdown", "-m", help="Output Markdown table", dir_okay=False),
+    task: Optional[str] = Opt(None, "--task", "-t", help="ner or pos (default: from the pipeline's components)"),
+    batch_size: int = Opt(128, "--batch-size", "-b", help="Docs per batch"),
+    code_path: Optional[Path] = Opt(None, "--code", "-c", help="Python file with additional code to import"),
+    use_gpu: int = Opt(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
+    # fmt: on
+):
+    """
+    Score a pipeline (crf_ner, crf_tagger, or spaCy's ner, tagger,
+    morphologizer) on each language of the gold data, on the gold tokens. Docs
+    are grouped by the language `spacy kdseq convert` recorded on them. Prints
+    a table and writes the metrics JSON documented in docs/evaluate.md.
+    """
+    import_code(code_path)
+    setup_gpu(use_gpu)
+    try:
+        nlp = util.load_model(model)
+        gold, files = load_gold([parse_data_arg(arg) for arg in data], nlp)
+        metrics = evaluate_pipeline(
+            nlp, gold, task=task, model=model, files=files, batch_size=batch_size
+        )
+    except ValueError as err:
+        msg.fail(str(err), exits=1)
+    keys = [k for k in SCORE_KEYS if k in metrics["average"]]
+    rows = [
+        (lang, s["n_docs"], s["n_words"], *(_fmt(s.get(k)) for k in keys), _fmt_wps(s))
+        for lang, s in metrics["languages"].items()
+    ]
+    rows.append(("macro avg", metrics["total"]["n_docs"], metrics["total"]["n_words"],
+                 *(_fmt(metrics["average"][k]) for k in keys), _fmt_wps(metrics["total"])))
+    msg.divider(f"{model} ({metrics['task']})")
+    msg.table(rows, header=("lang", "docs", "words", *keys, "words/s"), aligns=("l",) + ("r",) * (len(keys) + 3))
+    if output is not None:
+        srsly.write_json(output, metrics)
+        msg.good(f"Saved metrics to {output}")
+    if markdown is not None:
+        markdown.write_text(metrics_to_markdown(metrics), encoding="utf-8")
+        msg.good(f"Saved table to {markdown}")
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def _fmt_wps(scores: dict) -> str:
+    wps = scores["words_per_second"]
+    return "-" if wps is None else f"{wps:.0f}"
