@@ -17,7 +17,7 @@ import shlex
 import shutil
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import srsly
 import typer
@@ -133,7 +133,7 @@ def convert(
 @app.command("teachers")
 def teachers(
     task: str, root: Path = Path("."), langs: str = "", max_steps: int = 0, eval_frequency: int = 0,
-    gpu_id: int = -1,
+    overrides: str = "", gpu_id: int = -1,
 ) -> None:
     """Train one teacher per language with `spacy train`."""
     from spacy.cli.train import train
@@ -141,19 +141,27 @@ def teachers(
     corpus = root / "corpus" / task
     for lang in _split_langs(langs):
         output = root / "training" / task / "teachers" / lang
-        overrides = {
+        settings = {
             "paths.train": str(corpus / "train" / f"{lang}.spacy"),
             "paths.dev": str(corpus / "dev" / f"{lang}.spacy"),
+            **_training_overrides(max_steps, eval_frequency, overrides),
         }
-        overrides.update(_training_overrides(max_steps, eval_frequency))
-        args = " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in overrides.items())
+        args = " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in settings.items())
         _show(f"python -m spacy train configs/teacher-{task}.cfg --output {output} --gpu-id {gpu_id} {args}")
-        train(Path(f"configs/teacher-{task}.cfg"), output, use_gpu=gpu_id, overrides=overrides)
+        train(Path(f"configs/teacher-{task}.cfg"), output, use_gpu=gpu_id, overrides=settings)
 
 
-def _training_overrides(max_steps: int, eval_frequency: int) -> Dict[str, int]:
-    """Step budget and evaluation interval (0 keeps the config's value)."""
-    overrides = {}
+def _training_overrides(max_steps: int, eval_frequency: int, extra: str = "") -> Dict[str, Any]:
+    """Step budget, evaluation interval (0 keeps the config's value) and `key=value` pairs."""
+    overrides: Dict[str, Any] = {}
+    for pair in extra.split():
+        key, sep, value = pair.partition("=")
+        if not sep:
+            msg.fail(f"Override {pair!r} is not of the form section.key=value", exits=1)
+        try:
+            overrides[key] = srsly.json_loads(value)
+        except ValueError:
+            overrides[key] = value
     if max_steps:
         overrides["training.max_steps"] = max_steps
     if eval_frequency:
@@ -162,7 +170,7 @@ def _training_overrides(max_steps: int, eval_frequency: int) -> Dict[str, int]:
 
 
 def _student_config(
-    task: str, root: Path, langs: List[str], method: str, training: Dict[str, int], **knobs
+    task: str, root: Path, langs: List[str], method: str, training: Dict[str, Any], **knobs
 ) -> Path:
     """Write the student config of one method: the repo's config with this run's values."""
     from spacy.util import load_config
@@ -204,7 +212,7 @@ def annotate(task: str, root: Path = Path("."), langs: str = "", gpu_id: int = -
 @app.command("distill")
 def distill(
     task: str, root: Path = Path("."), langs: str = "", methods: str = "", max_steps: int = 0,
-    eval_frequency: int = 0, k: int = 10, temperature: float = 4.0, kd_weight: float = 1.0, kd_weight_decay: float = 0.005,
+    eval_frequency: int = 0, overrides: str = "", k: int = 10, temperature: float = 4.0, kd_weight: float = 1.0, kd_weight_decay: float = 0.005,
     gpu_id: int = -1,
 ) -> None:
     """Train one student per method; record each run's wall-clock time."""
@@ -219,7 +227,7 @@ def distill(
     timings: Dict[str, float] = {}
     for method in methods.split():
         path = _student_config(
-            task, root, _split_langs(langs), method, _training_overrides(max_steps, eval_frequency),
+            task, root, _split_langs(langs), method, _training_overrides(max_steps, eval_frequency, overrides),
             k=k, temperature=temperature, kd_weight=kd_weight, kd_weight_decay=kd_weight_decay,
         )
         output = students / method
