@@ -43,6 +43,10 @@ def check_inputs(
                 hint="The mask must be (B, T) like the first two dims of 'emissions'.",
             )
         )
+    if mask.device != emissions.device:
+        raise ValueError(
+            Errors.E009.format(func=func, arg="mask", found=mask.device, expected=emissions.device)
+        )
     _check_param(func, "transitions", transitions, (L, L), emissions)
     if start is None:
         start = emissions.new_zeros(L)
@@ -101,18 +105,17 @@ def check_tags(func: str, tags: Tensor, mask: Tensor, n_labels: int) -> None:
     """Check gold `tags` (B, T): integer, same shape as `mask`, in range where unmasked."""
     if not torch.is_tensor(tags) or tags.is_floating_point() or tags.dtype == torch.bool:
         dtype = tags.dtype if torch.is_tensor(tags) else type(tags).__name__
-        raise ValueError(
-            Errors.E002.format(
-                func=func, arg="tags", found=f"dtype {dtype}", expected="an integer tensor",
-                hint="Use `.long()`.",
-            )
-        )
+        raise ValueError(Errors.E012.format(func=func, dtype=dtype))
     if tags.shape != mask.shape:
         raise ValueError(
             Errors.E002.format(
                 func=func, arg="tags", found=tuple(tags.shape), expected=tuple(mask.shape),
                 hint="'tags' must be (B, T) like 'mask'; pad with -1.",
             )
+        )
+    if tags.device != mask.device:
+        raise ValueError(
+            Errors.E009.format(func=func, arg="tags", found=tags.device, expected=mask.device)
         )
     bad = ((tags < 0) | (tags >= n_labels)) & mask
     if bool(bad.any()):

@@ -19,8 +19,8 @@ def forward_alphas(
     emission at t included; at padded steps it repeats the last real step.
     """
     B, T, L = emissions.shape
-    # shape: (1, L_to, L_from) so the reduction runs over the contiguous last dim.
-    trans_t = transitions.t().unsqueeze(0)
+    # shape: (1, L_to, L_from), contiguous: a reduction over a strided dim is much slower.
+    trans_t = transitions.t().contiguous().unsqueeze(0)
     alpha = start + emissions[:, 0]
     alphas = [alpha]
     for t in range(1, T):

@@ -25,7 +25,7 @@ def viterbi(
     tags = torch.full((B, T), -1, dtype=torch.long, device=emissions.device)
     if T == 0:
         return emissions.new_zeros(B), tags
-    trans_t = transitions.t().unsqueeze(0)
+    trans_t = transitions.t().contiguous().unsqueeze(0)
     identity = torch.arange(L, device=emissions.device).expand(B, L)
     score = start + emissions[:, 0]
     history = []
@@ -72,7 +72,7 @@ def kbest(
         scores[:, 0] = 0.0
         return scores, tags
     # shape: (1, L_to, L_from, 1)
-    trans_t = transitions.t()[None, :, :, None]
+    trans_t = transitions.t().contiguous()[None, :, :, None]
     # identity pointer for padded steps: cell (j, r) points at flat cell j*k + r
     identity = torch.arange(L * k, device=device).view(1, L, k).expand(B, L, k)
     score = emissions.new_full((B, L, k), neg_inf)

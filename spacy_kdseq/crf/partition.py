@@ -55,7 +55,8 @@ def log_partition(
     """(B,) log Z of each sequence; 0 for an empty sequence. Differentiable."""
     start, end = check_inputs("log_partition", emissions, mask, transitions, start, end)
     if emissions.shape[1] == 0:
-        return emissions.new_zeros(emissions.shape[0])
+        # Zeros that stay on the graph, so `loss.backward()` works on an all-empty batch.
+        return emissions.sum(dim=(1, 2))
     return _LogPartition.apply(emissions, mask, transitions, start, end)
 
 
@@ -106,7 +107,7 @@ def nll(
     start, end = check_inputs("nll", emissions, mask, transitions, start, end)
     check_tags("nll", tags, mask, emissions.shape[2])
     if emissions.shape[1] == 0:
-        return emissions.new_zeros(emissions.shape[0])
+        return emissions.sum(dim=(1, 2))
     log_z = _LogPartition.apply(emissions, mask, transitions, start, end)
     return log_z - _path_score(emissions, mask, transitions, tags.long(), start, end)
 

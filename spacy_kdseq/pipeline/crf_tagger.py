@@ -1,0 +1,125 @@
+"""``crf_tagger``: part-of-speech tags (`token.pos_` or `token.tag_`) with a CRF."""
+from typing import Callable, Iterable, List, Optional
+
+import numpy
+from spacy.attrs import POS, TAG
+from spacy.language import Language
+from spacy.parts_of_speech import IDS as UPOS_IDS
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.vocab import Vocab
+from thinc.api import Config, Model
+from thinc.types import Ints1d
+
+from ..errors import Errors
+from ..layers import CRFScores
+from .crf_pipe import CRFPipe
+
+ATTRS = {"pos": POS, "tag": TAG}
+# spaCy's POS symbols include the empty one and the legacy "EOL"; neither is a tag.
+UPOS_TAGS = sorted(tag for tag in UPOS_IDS if tag and tag != "EOL")
+
+default_model_config = """
+[model]
+@architectures = "spacy-kdseq.CRFTagger.v1"
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+DEFAULT_CRF_TAGGER_MODEL = Config().from_str(default_model_config)["model"]
+
+
+@Language.factory(
+    "crf_tagger",
+    # Either attribute, depending on the `attr` setting.
+    assigns=["token.pos", "token.tag"],
+    default_config={
+        "model": DEFAULT_CRF_TAGGER_MODEL,
+        "attr": "pos",
+        "loss_normalization": "sentence",
+        "scorer": {"@scorers": "spacy-kdseq.TaggerScorer.v1"},
+    },
+    # Like spaCy's morphologizer: only the configured attribute is scored, and the
+    # training loop weighs the scores that are present.
+    default_score_weights={"pos_acc": 0.5, "tag_acc": 0.5},
+)
+def make_crf_tagger(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], CRFScores],
+    attr: str,
+    loss_normalization: str,
+    scorer: Optional[Callable],
+) -> "CRFTagger":
+    """Create a CRF tagger.
+
+    attr: "pos" sets `token.pos_` (Universal POS tags), "tag" sets `token.tag_`.
+    loss_normalization: "sentence" (mean over docs) or "token" (mean over tokens).
+    """
+    return CRFTagger(
+        nlp.vocab, model, name, attr=attr, loss_normalization=loss_normalization,
+        scorer=scorer,
+    )
+
+
+class CRFTagger(CRFPipe):
+    """Sets `token.pos_` or `token.tag_` (overwriting) by Viterbi decoding of a CRF.
+
+    Labels are the tag values; `tag_names` is the same list.
+    """
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model[List[Doc], CRFScores],
+        name: str = "crf_tagger",
+        *,
+        attr: str = "pos",
+        loss_normalization: str = "sentence",
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        if attr not in ATTRS:
+            raise ValueError(Errors.E103.format(name=name, attr=attr, options=list(ATTRS)))
+        super().__init__(
+            vocab, model, name, scorer=scorer, loss_normalization=loss_normalization, attr=attr
+        )
+
+    @property
+    def attr(self) -> str:
+        """The token attribute set: "pos" or "tag"."""
+        return self.cfg["attr"]
+
+    @property
+    def tag_names(self) -> List[str]:
+        return list(self.labels)
+
+    def _validate_label(self, label: str) -> None:
+        if self.attr == "pos" and label not in UPOS_TAGS:
+            raise ValueError(Errors.E108.format(name=self.name, label=label, tags=UPOS_TAGS))
+
+    def _labels_in_example(self, example: Example) -> Iterable[str]:
+        if self.attr == "pos":
+            return (token.pos_ for token in example.reference if token.pos_)
+        return (token.tag_ for token in example.reference if token.tag_)
+
+    def _gold_tag_names(self, example: Example, index: int) -> List[Optional[str]]:
+        # "" (unannotated) and None (misaligned) are both missing gold.
+        gold = example.get_aligned(self.attr.upper(), as_string=True)
+        return [tag if tag else None for tag in gold]
+
+    def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
+        """Write the predicted tags to `token.pos` or `token.tag`."""
+        attr_id = ATTRS[self.attr]
+        # POS values are spaCy's UPOS symbol ids, TAG values string-store hashes.
+        lookup = UPOS_IDS if self.attr == "pos" else self.vocab.strings
+        values = numpy.asarray([int(lookup[tag]) for tag in self.tag_names], dtype="uint64")
+        for doc, doc_tags in zip(docs, tag_ids):
+            if len(doc):
+                doc.from_array([attr_id], values[numpy.asarray(doc_tags)].reshape(-1, 1))
