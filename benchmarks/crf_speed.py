@@ -259,7 +259,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--repeats", type=int, default=15, help="max timed runs per cell")
     parser.add_argument("--budget", type=float, default=0.4, help="seconds per cell, roughly")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads for every contender (1: no intra-op pools, "
+                             "which only slow down these small ops on busy cores)")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", message=".*arg_constraints")
     grid = QUICK_GRID if args.quick else GRID
     results = {}

@@ -160,7 +160,8 @@ class CRFPipe(TrainablePipe):
         if any(self.model.ops.xp.isnan(em.sum()) for em in scores.emissions):
             raise ValueError(Errors.E109.format(name=self.name))
         if self.distillation_loss is not None:
-            loss, d_scores = self.distillation_loss(self, examples, scores)
+            with single_cpu_thread():
+                loss, d_scores = self.distillation_loss(self, examples, scores)
         else:
             loss, d_scores = self.get_loss(examples, scores)
         backprop(d_scores)

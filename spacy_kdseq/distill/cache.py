@@ -1,0 +1,219 @@
+"""The on-disk knowledge cache: one compressed ``.npz`` per (teacher, corpus file, language).
+
+Layout of ``cache_dir``::
+
+    manifest.json          {"format_version": 1, "entries": {file name: entry}}
+    <lang>-<key>.npz       keys (N,) int64, offsets (N+1,) int64, emissions (n_tokens, L)
+                           float16, transitions (L, L), start (L,), end (L,) float32
+
+`key` hashes everything the content depends on (teacher files, corpus bytes, label
+space, teacher component, format version), so a changed teacher or corpus never matches
+an old file. Each entry records the sha256 of its file: a file that does not match, or
+does not load, is corrupt and refused rather than used.
+"""
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy
+
+from ..errors import Errors, Warnings
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Knowledge:
+    """One teacher's potentials for the docs of one corpus file, in the student's label space."""
+
+    lang: str
+    labels: List[str]  # the label space of `emissions`' columns
+    keys: numpy.ndarray  # (N,) int64 doc keys, see `doc_key`
+    offsets: numpy.ndarray  # (N+1,) int64: doc i's rows are offsets[i]:offsets[i+1]
+    emissions: numpy.ndarray  # (n_tokens, L) float16
+    transitions: numpy.ndarray  # (L, L) float32
+    start: numpy.ndarray  # (L,) float32
+    end: numpy.ndarray  # (L,) float32
+
+
+def doc_key(words: Sequence[str]) -> int:
+    """A stable 63-bit key of a doc's words: knowledge survives shuffling and filtering."""
+    digest = hashlib.blake2b("\x1f".join(words).encode("utf8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def hash_file(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as file_:
+        for chunk in iter(lambda: file_.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def hash_pipeline(path: Path) -> str:
+    """sha256 over the relative names and bytes of every file of a saved pipeline."""
+    h = hashlib.sha256()
+    root = Path(path)
+    for file_ in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(file_.relative_to(root)).encode("utf8"))
+        h.update(hash_file(file_).encode("ascii"))
+    return h.hexdigest()
+
+
+def entry_key(
+    teacher_hash: str, corpus_hash: str, labels: Sequence[str], component: str, lang: str
+) -> str:
+    """The cache key of one (teacher, corpus, label space) combination."""
+    blob = json.dumps(
+        [FORMAT_VERSION, teacher_hash, corpus_hash, list(labels), component, lang]
+    ).encode("utf8")
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+class KnowledgeCache:
+    """Read, validate and write the entries of one cache directory."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.dir = Path(cache_dir)
+        self.manifest_path = self.dir / MANIFEST
+        self.entries: Dict[str, Dict[str, Any]] = self._read_manifest()
+
+    def _read_manifest(self) -> Dict[str, Dict[str, Any]]:
+        if not self.manifest_path.exists():
+            return {}
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf8"))
+            entries = data["entries"]
+            version = data["format_version"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(Errors.E309.format(path=self.manifest_path, err=repr(err))) from None
+        if version != FORMAT_VERSION or not isinstance(entries, dict):
+            raise ValueError(
+                Errors.E313.format(path=self.dir, found=version, expected=FORMAT_VERSION)
+            )
+        return entries
+
+    def _write_manifest(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"format_version": FORMAT_VERSION, "entries": self.entries}, indent=2),
+            encoding="utf8",
+        )
+        os.replace(tmp, self.manifest_path)
+
+    def get_or_build(
+        self,
+        *,
+        teacher_path: Path,
+        corpus_path: Path,
+        labels: Sequence[str],
+        component: str,
+        lang: str,
+        build: Callable[[], Knowledge],
+        force: bool = False,
+        on_stale: Optional[Callable[[str], None]] = None,
+    ) -> Knowledge:
+        """The entry for these inputs: loaded if cached and intact, else built and saved.
+
+        An older entry for the same corpus path and language (stale: the teacher, the
+        corpus or the labels changed) is replaced, and `on_stale` told why. Keys hash
+        contents, not paths: a copied teacher or corpus reuses the entry.
+        """
+        teacher_hash = hash_pipeline(teacher_path)
+        corpus_hash = hash_file(corpus_path)
+        key = entry_key(teacher_hash, corpus_hash, labels, component, lang)
+        name = f"{lang}-{key}.npz"
+        if name in self.entries and not force:
+            return self._load(name)
+        for old_name, old in list(self.entries.items()):
+            same_source = (
+                old.get("corpus") == str(Path(corpus_path).resolve()) and old.get("lang") == lang
+            )
+            if same_source and old_name != name:
+                reason = _stale_reason(old, teacher_hash, corpus_hash, labels, component)
+                if on_stale is not None:
+                    on_stale(Warnings.W302.format(path=self.dir / old_name, reason=reason))
+                (self.dir / old_name).unlink(missing_ok=True)
+                del self.entries[old_name]
+        knowledge = build()
+        self._save(name, knowledge, {
+            "teacher": str(Path(teacher_path).resolve()),
+            "teacher_sha256": teacher_hash,
+            "corpus": str(Path(corpus_path).resolve()),
+            "corpus_size": Path(corpus_path).stat().st_size,
+            "corpus_mtime": Path(corpus_path).stat().st_mtime,
+            "corpus_sha256": corpus_hash,
+            "labels": list(labels),
+            "component": component,
+            "lang": lang,
+        })
+        return knowledge
+
+    def _save(self, name: str, knowledge: Knowledge, meta: Dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / name
+        tmp = self.dir / (name + ".tmp")
+        with tmp.open("wb") as file_:
+            numpy.savez_compressed(
+                file_,
+                keys=knowledge.keys,
+                offsets=knowledge.offsets,
+                emissions=knowledge.emissions.astype(numpy.float16),
+                transitions=knowledge.transitions.astype(numpy.float32),
+                start=knowledge.start.astype(numpy.float32),
+                end=knowledge.end.astype(numpy.float32),
+            )
+        os.replace(tmp, path)
+        self.entries[name] = {
+            **meta,
+            "file_sha256": hash_file(path),
+            "n_docs": int(len(knowledge.keys)),
+            "n_tokens": int(knowledge.emissions.shape[0]),
+            "bytes": path.stat().st_size,
+        }
+        self._write_manifest()
+
+    def _load(self, name: str) -> Knowledge:
+        entry = self.entries[name]
+        path = self.dir / name
+        if not path.exists():
+            raise ValueError(Errors.E309.format(path=path, err="the file is missing"))
+        if hash_file(path) != entry.get("file_sha256"):
+            raise ValueError(
+                Errors.E309.format(path=path, err="its sha256 differs from the manifest's")
+            )
+        try:
+            with numpy.load(path, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in
+                          ("keys", "offsets", "emissions", "transitions", "start", "end")}
+        except (OSError, ValueError, KeyError) as err:
+            raise ValueError(Errors.E309.format(path=path, err=repr(err))) from None
+        L = len(entry["labels"])
+        n_docs = len(arrays["keys"])
+        consistent = (
+            arrays["emissions"].ndim == 2 and arrays["emissions"].shape[1] == L
+            and arrays["offsets"].shape == (n_docs + 1,)
+            and int(arrays["offsets"][-1]) == arrays["emissions"].shape[0]
+            and arrays["transitions"].shape == (L, L)
+        )
+        if not consistent:
+            raise ValueError(Errors.E309.format(path=path, err="array shapes are inconsistent"))
+        return Knowledge(lang=entry["lang"], labels=list(entry["labels"]), **arrays)
+
+
+def _stale_reason(
+    old: Dict[str, Any], teacher_hash: str, corpus_hash: str, labels: Sequence[str], component: str
+) -> str:
+    if old.get("teacher_sha256") != teacher_hash:
+        return "the teacher model changed"
+    if old.get("corpus_sha256") != corpus_hash:
+        return "the corpus file changed"
+    if old.get("labels") != list(labels):
+        return "the label space changed"
+    return "the teacher component changed"

@@ -1,0 +1,159 @@
+"""`spacy kdseq annotate` and `spacy kdseq distill` as library functions.
+
+`prepare` validates the config and the teachers and builds (or reuses) the knowledge
+cache; `distill` then trains the student with spaCy's own `init_nlp` + `train`, with
+the KD objective hooked into the student component.
+"""
+import sys
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from spacy import util
+from spacy.tokens import DocBin
+from spacy.training.corpus import walk_corpus
+from spacy.training.initialize import init_nlp
+from spacy.training.loop import train
+from thinc.api import Config
+
+from ..errors import Errors
+from ..lang import get_doc_lang
+from .cache import Knowledge, KnowledgeCache
+from .objective import DistillationObjective
+from .settings import DistillSettings, parse_settings
+from .store import KnowledgeStore
+from .teachers import Teacher, annotate, load_teacher, union_labels, union_tag_names
+
+CRF_FACTORIES = ("crf_ner", "crf_tagger")
+
+
+class Prepared:
+    """What `prepare` found: settings, teachers, the knowledge, the student's labels."""
+
+    def __init__(self, settings: DistillSettings, teachers: Dict[str, Teacher],
+                 knowledge: Dict[str, List[Knowledge]], labels: List[str], cache_dir: Path) -> None:
+        self.settings = settings
+        self.teachers = teachers
+        self.knowledge = knowledge
+        self.labels = labels
+        self.cache_dir = cache_dir
+
+
+def load_distill_config(config_path: Path, overrides: Optional[Dict[str, Any]] = None) -> Config:
+    """The training config with overrides applied, not yet interpolated."""
+    return util.load_config(config_path, overrides=overrides or {}, interpolate=False)
+
+
+def prepare(config: Config, *, force: bool = False) -> Prepared:
+    """Validate everything, load the teachers, and build or reuse the knowledge cache."""
+    resolved = config.interpolate()
+    if "distillation" not in resolved:
+        raise ValueError(Errors.E311)
+    settings = parse_settings(resolved["distillation"])
+    components = resolved.get("components", {})
+    student = components.get(settings.component, {})
+    factory = student.get("factory")
+    if factory not in CRF_FACTORIES:
+        raise ValueError(Errors.E312.format(name=settings.component, components=sorted(components)))
+    if settings.method == "none":
+        return Prepared(settings, {}, {}, [], Path(settings.cache_dir))
+    teachers = {
+        lang: load_teacher(lang, path, settings.teacher_pipe_name, factory)
+        for lang, path in sorted(settings.teachers.items())
+    }
+    labels = union_labels(list(teachers.values()), _warn)
+    tag_names = union_tag_names(list(teachers.values()))
+    by_file = _read_train_corpus(resolved, settings)
+    cache = KnowledgeCache(Path(settings.cache_dir))
+    knowledge: Dict[str, List[Knowledge]] = defaultdict(list)
+    for path, docs_by_lang in by_file.items():
+        for lang, docs in sorted(docs_by_lang.items()):
+            teacher = teachers.get(lang)
+            if teacher is None:
+                continue
+            knowledge[lang].append(cache.get_or_build(
+                teacher_path=teacher.path, corpus_path=path, labels=tag_names,
+                component=settings.teacher_pipe_name, lang=lang, force=force, on_stale=_warn,
+                build=lambda t=teacher, d=docs, p=path: annotate(
+                    t, d, tag_names, batch_size=settings.batch_size,
+                    desc=f"annotate {p.name} ({t.lang})",
+                ),
+            ))
+    return Prepared(settings, teachers, dict(knowledge), labels, Path(settings.cache_dir))
+
+
+def _read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path, Dict[str, list]]:
+    """Training docs per .spacy file and language; checks each language's teacher policy."""
+    train_key = resolved.get("training", {}).get("train_corpus", "corpora.train")
+    section: Any = resolved
+    for part in train_key.split("."):
+        section = section.get(part, {}) if isinstance(section, dict) else {}
+    corpus_path = section.get("path") if isinstance(section, dict) else None
+    files = walk_corpus(corpus_path, ".spacy") if corpus_path and Path(corpus_path).exists() else []
+    if not files:
+        raise ValueError(Errors.E318.format(path=corpus_path))
+    vocab = util.get_lang_class("xx")().vocab
+    by_file: Dict[Path, Dict[str, list]] = {}
+    for path in files:
+        docs_by_lang: Dict[str, list] = defaultdict(list)
+        for index, doc in enumerate(DocBin().from_disk(path).get_docs(vocab)):
+            lang = get_doc_lang(doc)
+            if lang is None:
+                raise ValueError(Errors.E315.format(path=path, index=index))
+            docs_by_lang[lang].append(doc)
+        for lang, docs in docs_by_lang.items():
+            if lang not in settings.teachers and settings.missing_teacher == "error":
+                raise ValueError(Errors.E304.format(
+                    path=path, n_docs=len(docs), lang=lang, teachers=sorted(settings.teachers)
+                ))
+        by_file[Path(path)] = dict(docs_by_lang)
+    return by_file
+
+
+def student_config(config: Config, prepared: Prepared) -> Config:
+    """The config spaCy trains: student labels = the teachers' union, λ-schedule callback."""
+    config = config.copy()
+    name = prepared.settings.component
+    if prepared.settings.method == "none":
+        return config
+    init = config.setdefault("initialize", {}).setdefault("components", {}).setdefault(name, {})
+    init.setdefault("labels", prepared.labels)
+    training = config.setdefault("training", {})
+    callback: Dict[str, Any] = {"@callbacks": "spacy-kdseq.KDWeightSchedule.v1", "component": name}
+    if training.get("before_update") is not None:
+        callback["inner"] = training["before_update"]
+    training["before_update"] = callback
+    return config
+
+
+def hook_student(nlp, prepared: Prepared) -> None:
+    """Set the KD objective on the student component (never saved with the pipeline)."""
+    if prepared.settings.method == "none":
+        return
+    pipe = nlp.get_pipe(prepared.settings.component)
+    store = KnowledgeStore(prepared.knowledge, pipe.tag_names, prepared.settings.component)
+    pipe.distillation_loss = DistillationObjective(store, prepared.settings)
+
+
+def distill(
+    config_path: Path, output_path: Optional[Path], *, overrides: Optional[Dict[str, Any]] = None,
+    use_gpu: int = -1, force_annotate: bool = False,
+) -> Tuple[Any, Prepared]:
+    """Validate, annotate (or reuse the cache), then train the student like `spacy train`."""
+    config = load_distill_config(config_path, overrides)
+    prepared = prepare(config, force=force_annotate)
+    nlp = init_nlp(student_config(config, prepared), use_gpu=use_gpu)
+    hook_student(nlp, prepared)
+    if output_path is not None:
+        Path(output_path).mkdir(parents=True, exist_ok=True)
+    try:
+        train(nlp, output_path, use_gpu=use_gpu, stdout=sys.stdout, stderr=sys.stderr)
+    finally:
+        if prepared.settings.method != "none":
+            nlp.get_pipe(prepared.settings.component).distillation_loss = None
+    return nlp, prepared
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)

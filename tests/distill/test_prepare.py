@@ -1,0 +1,163 @@
+"""Teachers, routing, the knowledge cache and bad input, on real CoNLL-2002 slices."""
+import shutil
+import warnings
+
+import numpy
+import pytest
+import spacy
+import torch
+from spacy.tokens import DocBin
+from spacy.training import Example
+
+from spacy_kdseq.distill.settings import parse_settings
+from spacy_kdseq.distill.store import KnowledgeStore
+from spacy_kdseq.distill.teachers import union_labels
+from spacy_kdseq.distill.train import load_distill_config, prepare
+
+from .conftest import CONFIGS
+
+
+def _config(kd_data, cache, **extra):
+    overrides = {
+        "paths.train": str(kd_data["corpus"]),
+        "paths.dev": str(kd_data["corpus"] / "es.spacy"),
+        "paths.teachers.es": str(kd_data["teachers"]["es"]),
+        "paths.teachers.nl": str(kd_data["teachers"]["nl"]),
+        "distillation.cache_dir": str(cache),
+        **extra,
+    }
+    return load_distill_config(CONFIGS / "student-ner.cfg", overrides)
+
+
+def _npz(cache):
+    return sorted(cache.glob("*.npz"))
+
+
+def test_each_doc_gets_its_own_teacher(kd_data, tmp_path):
+    prepared = prepare(_config(kd_data, tmp_path / "cache"))
+    tags = sorted({t for teacher in prepared.teachers.values() for t in teacher.pipe.tag_names})
+    store = KnowledgeStore(prepared.knowledge, tags, "ner")
+    for lang in ("es", "nl"):
+        teacher = prepared.teachers[lang]
+        docs = DocBin().from_disk(kd_data["corpus"] / f"{lang}.spacy").get_docs(teacher.nlp.vocab)
+        doc = next(docs)
+        mask = torch.ones(1, len(doc), dtype=torch.bool)
+        crf = store.teacher_crf([Example(doc.copy(), doc)], mask, torch.float32)
+        assert store.langs[int(crf.teacher[0])] == lang
+        # the teacher's own emissions, recomputed: tok2vec first, then the CRF model
+        words = [t.text for t in doc]
+        fresh = teacher.nlp.get_pipe("tok2vec")(spacy.tokens.Doc(teacher.nlp.vocab, words=words))
+        expected = teacher.pipe.model.predict([fresh]).emissions[0]
+        cols = [tags.index(t) for t in teacher.pipe.tag_names]
+        got = crf.emissions[0][:, cols].numpy()
+        numpy.testing.assert_allclose(got, expected, atol=0.02, rtol=0.01)  # float16 cache
+
+
+def test_cache_is_reused_and_rebuilt_when_stale(kd_data, tmp_path):
+    cache = tmp_path / "cache"
+    prepare(_config(kd_data, cache))
+    first = {p.name: p.stat().st_mtime_ns for p in _npz(cache)}
+    assert len(first) == 2
+    prepare(_config(kd_data, cache))
+    assert {p.name: p.stat().st_mtime_ns for p in _npz(cache)} == first
+    # a changed teacher: same path, different files
+    teacher = tmp_path / "teacher-es"
+    shutil.copytree(kd_data["teachers"]["es"], teacher)
+    config = _config(kd_data, cache, **{"paths.teachers.es": str(teacher)})
+    prepare(config)
+    (teacher / "meta.json").write_text((teacher / "meta.json").read_text().replace("{", '{"note": 1,', 1))
+    before = set(p.name for p in _npz(cache))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepare(config)
+    assert any("W302" in str(w.message) and "teacher model changed" in str(w.message) for w in caught)
+    assert len(set(p.name for p in _npz(cache)) - before) == 1
+    # a changed corpus file
+    corpus = tmp_path / "corpus"
+    shutil.copytree(kd_data["corpus"], corpus)
+    config = _config(kd_data, cache, **{"paths.train": str(corpus)})
+    docs = list(DocBin().from_disk(corpus / "nl.spacy").get_docs(spacy.blank("xx").vocab))
+    DocBin(docs=docs[:100], store_user_data=True).to_disk(corpus / "nl.spacy")
+    prepare(config)
+    DocBin(docs=docs[:50], store_user_data=True).to_disk(corpus / "nl.spacy")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepared = prepare(config)
+    assert any("W302" in str(w.message) and "corpus file changed" in str(w.message) for w in caught)
+    assert sum(len(k.keys) for k in prepared.knowledge["nl"]) == 50
+
+
+def test_corrupt_cache_is_refused(kd_data, tmp_path):
+    cache = tmp_path / "cache"
+    prepare(_config(kd_data, cache))
+    victim = _npz(cache)[0]
+    victim.write_bytes(victim.read_bytes()[:-100])
+    with pytest.raises(ValueError, match="E309"):
+        prepare(_config(kd_data, cache))
+    (cache / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match="E309"):
+        prepare(_config(kd_data, cache))
+    prepare(_config(kd_data, tmp_path / "fresh"), force=True)
+
+
+@pytest.mark.parametrize("override,code", [
+    ({"paths.teachers.es": "/nonexistent/teacher"}, "E301"),
+    ({"distillation.teacher_component": "tagger"}, "E302"),
+    ({"distillation.method": "posterior-ish"}, "E305"),
+    ({"distillation.k": 0}, "E306"),
+    ({"distillation.temperature": 0.0}, "E307"),
+    ({"distillation.kd_weight": 1.5}, "E308"),
+    ({"distillation.kd_weight_min": -0.1}, "E308"),
+    ({"distillation.missing_teacher": "skip"}, "E310"),
+    ({"distillation.component": "tagger"}, "E312"),
+])
+def test_bad_settings_fail_before_training(kd_data, tmp_path, override, code):
+    with pytest.raises(ValueError, match=code):
+        prepare(_config(kd_data, tmp_path / "cache", **override))
+
+
+def test_teacher_of_another_task_is_refused(kd_data, tmp_path):
+    config = _config(kd_data, tmp_path / "cache", **{"paths.teachers.nl": str(kd_data["pos_teacher"])})
+    with pytest.raises(ValueError, match="E302"):
+        prepare(config)
+    config = _config(kd_data, tmp_path / "cache", **{
+        "paths.teachers.nl": str(kd_data["pos_teacher"]), "distillation.teacher_component": "tagger",
+        "paths.teachers.es": str(kd_data["pos_teacher"])})
+    with pytest.raises(ValueError, match="E303"):
+        prepare(config)
+
+
+def test_language_without_teacher(kd_data, tmp_path):
+    config = _config(kd_data, tmp_path / "cache", **{"distillation.missing_teacher": "error"})
+    del config["distillation"]["teachers"]["nl"]
+    with pytest.raises(ValueError, match="E304.*'nl'"):
+        prepare(config)
+    config["distillation"]["missing_teacher"] = "gold_only"
+    prepared = prepare(config)
+    assert sorted(prepared.knowledge) == ["es"]
+
+
+def test_union_of_label_sets_warns_once():
+    class Pipe:
+        def __init__(self, labels):
+            self.labels = labels
+
+    class T:
+        def __init__(self, lang, labels):
+            self.lang, self.pipe = lang, Pipe(labels)
+
+    messages = []
+    union = union_labels([T("es", ("LOC", "PER")), T("nl", ("LOC", "MISC"))], messages.append)
+    assert union == ["LOC", "MISC", "PER"]
+    assert len(messages) == 1 and "W301" in messages[0]
+    messages.clear()
+    union_labels([T("es", ("LOC",)), T("nl", ("LOC",))], messages.append)
+    assert messages == []
+
+
+def test_kd_weight_schedule():
+    s = parse_settings({"teachers": {"es": "x"}, "kd_weight": 1.0, "kd_weight_decay": 0.25, "kd_weight_min": 0.1})
+    assert [s.kd_weight_at(e) for e in range(5)] == [1.0, 0.75, 0.5, 0.25, 0.1]
+    assert parse_settings({"method": "none"}).kd_weight_at(0) == 0.0
+    constant = parse_settings({"teachers": {"es": "x"}, "kd_weight": 0.5})
+    assert constant.kd_weight_at(0) == constant.kd_weight_at(100) == 0.5
