@@ -6,7 +6,7 @@ loss per sequence, shape (B,), summed over the sequence's tokens like the CRF NL
 that λ·L_KD + (1 − λ)·L_NLL mixes quantities of the same scale. Teacher targets are
 constants (computed under ``no_grad``); gradients flow into the student only.
 """
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -15,7 +15,8 @@ from torch import Tensor
 from .. import crf
 from ..layers.torch_bridge import TorchCRF
 from .teacher import (
-    TeacherCRF, log_marginals, teacher_kbest, teacher_log_marginals, teacher_posteriors,
+    TeacherCRF, log_marginals, log_marginals_and_log_z, teacher_kbest, teacher_log_marginals,
+    teacher_posteriors,
 )
 
 LossFn = Callable[..., Tensor]
@@ -40,11 +41,15 @@ def emission_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature
 
 def posterior_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
     """Σ_i CE(q_t,i, q_s,i) · T², both log-posteriors divided by T and renormalised."""
-    target = F.softmax(teacher_log_marginals(teacher) / temperature, dim=-1)
     s = student
     log_q_s = log_marginals(s.emissions, s.mask, s.transitions, s.start, s.end)
+    return _posterior_ce(log_q_s, teacher, s.mask, temperature)
+
+
+def _posterior_ce(log_q_s: Tensor, teacher: TeacherCRF, mask: Tensor, temperature: float) -> Tensor:
+    target = F.softmax(teacher_log_marginals(teacher) / temperature, dim=-1)
     log_q = F.log_softmax(log_q_s / temperature, dim=-1)
-    return _token_ce(target, log_q, s.mask) * temperature**2
+    return _token_ce(target, log_q, mask) * temperature**2
 
 
 def topk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
@@ -57,20 +62,28 @@ def topk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: fl
 
 def topwk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
     """−Σ_{y ∈ top-k} p'_t(y) log p_s(y), p'_t = p_t renormalised over the k paths."""
+    return _topwk(student, teacher, k)
+
+
+def _topwk(student: TorchCRF, teacher: TeacherCRF, k: int, log_z: Optional[Tensor] = None) -> Tensor:
     scores, tags = teacher_kbest(teacher, k)
     valid = _possible(scores)
     # softmax over the k scores is p_t(y) / Σ_top-k p_t: log Z_t cancels.
     weights = F.softmax(scores.masked_fill(~valid, float("-inf")), dim=1)
-    return _weighted_path_nll(student, tags, weights, valid)
+    return _weighted_path_nll(student, tags, weights, valid, log_z)
 
 
 def posterior_topwk_loss(
     student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float
 ) -> Tensor:
-    """posterior + topwk, summed as in the reference implementation."""
-    return posterior_loss(student, teacher, k=k, temperature=temperature) + topwk_loss(
-        student, teacher, k=k, temperature=temperature
-    )
+    """posterior + topwk, summed as in the reference implementation.
+
+    Both parts share one student forward pass: the log Z of the posteriors' forward
+    recursion is the normaliser of the top-WK path probabilities.
+    """
+    s = student
+    log_q_s, log_z = log_marginals_and_log_z(s.emissions, s.mask, s.transitions, s.start, s.end)
+    return _posterior_ce(log_q_s, teacher, s.mask, temperature) + _topwk(s, teacher, k, log_z)
 
 
 def structure_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
@@ -117,12 +130,15 @@ def _possible(scores: Tensor) -> Tensor:
     return torch.isfinite(scores) & (scores > best - _IMPOSSIBLE_MARGIN)
 
 
-def _weighted_path_nll(student: TorchCRF, tags: Tensor, weights: Tensor, valid: Tensor) -> Tensor:
+def _weighted_path_nll(
+    student: TorchCRF, tags: Tensor, weights: Tensor, valid: Tensor, log_z: Optional[Tensor] = None
+) -> Tensor:
     """(B,) −Σ_r weights[b, r] · log p_s(tags[b, r]); k paths batched as (B·k, T)."""
     s = student
     B, k, T = tags.shape
     L = s.emissions.shape[2]
-    log_z = crf.log_partition(s.emissions, s.mask, s.transitions, s.start, s.end)
+    if log_z is None:
+        log_z = crf.log_partition(s.emissions, s.mask, s.transitions, s.start, s.end)
     # Dropped slots and padding hold -1 tags; any label will do, their weight is 0.
     safe = tags.clamp(min=0)
     flat_mask = s.mask.unsqueeze(1).expand(B, k, T).reshape(B * k, T)

@@ -6,7 +6,6 @@ follows. Docs whose language has no teacher get the plain NLL at full weight.
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import torch
 from spacy.language import Language
 from spacy.training import Example
 from spacy.util import registry

@@ -34,12 +34,19 @@ def log_marginals(
     behind forbidden moves have posteriors that underflow to 0, whose log is −inf and
     whose products with a zero target would be NaN.
     """
+    return log_marginals_and_log_z(emissions, mask, transitions, start, end)[0]
+
+
+def log_marginals_and_log_z(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> Tuple[Tensor, Tensor]:
+    """`log_marginals` and the (B,) log Z of the same forward pass, for losses needing both."""
     if emissions.shape[1] == 0:
-        return torch.zeros_like(emissions)
+        return torch.zeros_like(emissions), emissions.new_zeros(emissions.shape[0])
     alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
     betas = backward_betas(emissions, mask, transitions, end)
     log_q = alphas + betas - log_z[:, None, None]
-    return torch.where(mask.unsqueeze(-1), log_q, torch.zeros_like(log_q))
+    return torch.where(mask.unsqueeze(-1), log_q, torch.zeros_like(log_q)), log_z
 
 
 def _per_teacher(teacher: TeacherCRF, fn: Callable[..., Tuple[Tensor, ...]]) -> Tuple[Tensor, ...]:

@@ -1,7 +1,7 @@
 """Loading the teachers, checking them against the student, and annotating docs."""
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence
 
 import numpy
 import spacy

@@ -5,37 +5,22 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Model
 from thinc.types import Ints1d
 
 from ..errors import Errors
 from ..layers import CRFScores
-from .crf_pipe import CRFPipe, _preview
+from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, _preview
 
 SCHEMES = {"BIO": ("B", "I"), "BILUO": ("B", "I", "L", "U")}
 
-default_model_config = """
-[model]
-@architectures = "spacy-kdseq.CRFTagger.v1"
-
-[model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 96
-depth = 4
-embed_size = 2000
-window_size = 1
-maxout_pieces = 3
-subword_features = true
-"""
-DEFAULT_CRF_NER_MODEL = Config().from_str(default_model_config)["model"]
 
 
 @Language.factory(
     "crf_ner",
     assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
     default_config={
-        "model": DEFAULT_CRF_NER_MODEL,
+        "model": DEFAULT_CRF_MODEL,
         "scheme": "BILUO",
         "loss_normalization": "sentence",
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},

@@ -17,7 +17,7 @@ from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Model, Optimizer, set_dropout_rate
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Ints1d
 
 from ..errors import Errors
@@ -28,6 +28,23 @@ from ..layers import (
 from .decode import viterbi_tags
 from .loss import NORMALIZATIONS, partial_nll
 from .threads import single_cpu_thread
+
+# The embedded default of both components: spaCy's CPU tok2vec, nothing downloaded.
+default_model_config = """
+[model]
+@architectures = "spacy-kdseq.CRFTagger.v1"
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+DEFAULT_CRF_MODEL = Config().from_str(default_model_config)["model"]
 
 # (pipe, examples, student scores) -> (loss, d_scores); see `CRFPipe.distillation_loss`.
 LossHook = Callable[["CRFPipe", List[Example], CRFScores], Tuple[float, CRFScores]]

@@ -8,32 +8,17 @@ from spacy.parts_of_speech import IDS as UPOS_IDS
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Model
 from thinc.types import Ints1d
 
 from ..errors import Errors
 from ..layers import CRFScores
-from .crf_pipe import CRFPipe
+from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe
 
 ATTRS = {"pos": POS, "tag": TAG}
 # spaCy's POS symbols include the empty one and the legacy "EOL"; neither is a tag.
 UPOS_TAGS = sorted(tag for tag in UPOS_IDS if tag and tag != "EOL")
 
-default_model_config = """
-[model]
-@architectures = "spacy-kdseq.CRFTagger.v1"
-
-[model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 96
-depth = 4
-embed_size = 2000
-window_size = 1
-maxout_pieces = 3
-subword_features = true
-"""
-DEFAULT_CRF_TAGGER_MODEL = Config().from_str(default_model_config)["model"]
 
 
 @Language.factory(
@@ -41,7 +26,7 @@ DEFAULT_CRF_TAGGER_MODEL = Config().from_str(default_model_config)["model"]
     # Either attribute, depending on the `attr` setting.
     assigns=["token.pos", "token.tag"],
     default_config={
-        "model": DEFAULT_CRF_TAGGER_MODEL,
+        "model": DEFAULT_CRF_MODEL,
         "attr": "pos",
         "loss_normalization": "sentence",
         "scorer": {"@scorers": "spacy-kdseq.TaggerScorer.v1"},
