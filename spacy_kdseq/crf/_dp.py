@@ -10,6 +10,11 @@ import torch
 from torch import Tensor
 
 
+def full_length(mask: Tensor) -> int:
+    """Steps at which no sequence is padded: there the ``torch.where`` carry is skipped."""
+    return int(mask.sum(1).min()) if mask.shape[0] else 0
+
+
 def forward_alphas(
     emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
 ) -> Tuple[Tensor, Tensor]:
@@ -21,12 +26,13 @@ def forward_alphas(
     B, T, L = emissions.shape
     # shape: (1, L_to, L_from), contiguous: a reduction over a strided dim is much slower.
     trans_t = transitions.t().contiguous().unsqueeze(0)
+    n_full = full_length(mask)
     alpha = start + emissions[:, 0]
     alphas = [alpha]
     for t in range(1, T):
         # shape: (B, L_to, L_from) -> (B, L_to)
         nxt = torch.logsumexp(alpha.unsqueeze(1) + trans_t, dim=2) + emissions[:, t]
-        alpha = torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
+        alpha = nxt if t < n_full else torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
         alphas.append(alpha)
     log_z = torch.logsumexp(alpha + end, dim=1)
     log_z = torch.where(mask[:, 0], log_z, torch.zeros_like(log_z))
@@ -41,13 +47,14 @@ def backward_betas(
     The emission at t is not included; the end score is. Padded steps hold `end`.
     """
     B, T, L = emissions.shape
+    n_full = full_length(mask)
     beta = end.expand(B, L)
     betas = [beta]
     trans = transitions.unsqueeze(0)
     for t in range(T - 2, -1, -1):
         # shape: (B, L_from, L_to) -> (B, L_from)
         nxt = torch.logsumexp(trans + (emissions[:, t + 1] + beta).unsqueeze(1), dim=2)
-        beta = torch.where(mask[:, t + 1].unsqueeze(1), nxt, beta)
+        beta = nxt if t + 1 < n_full else torch.where(mask[:, t + 1].unsqueeze(1), nxt, beta)
         betas.append(beta)
     betas.reverse()
     return torch.stack(betas, dim=1)

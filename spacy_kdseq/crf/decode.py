@@ -5,6 +5,7 @@ import torch
 from torch import Tensor
 
 from ._checks import check_inputs, check_k
+from ._dp import full_length
 
 
 @torch.no_grad()
@@ -27,11 +28,16 @@ def viterbi(
         return emissions.new_zeros(B), tags
     trans_t = transitions.t().contiguous().unsqueeze(0)
     identity = torch.arange(L, device=emissions.device).expand(B, L)
+    n_full = full_length(mask)
     score = start + emissions[:, 0]
     history = []
     for t in range(1, T):
         # shape: (B, L_to, L_from) -> best predecessor of each label
         best, prev = (score.unsqueeze(1) + trans_t).max(dim=2)
+        if t < n_full:
+            score = best + emissions[:, t]
+            history.append(prev)
+            continue
         step = mask[:, t].unsqueeze(1)
         score = torch.where(step, best + emissions[:, t], score)
         history.append(torch.where(step, prev, identity))
@@ -77,11 +83,16 @@ def kbest(
     identity = torch.arange(L * k, device=device).view(1, L, k).expand(B, L, k)
     score = emissions.new_full((B, L, k), neg_inf)
     score[:, :, 0] = start + emissions[:, 0]
+    n_full = full_length(mask)
     history = []
     for t in range(1, T):
         # shape: (B, L_to, L_from * k) every way to extend every kept prefix
         cand = (score.unsqueeze(1) + trans_t).reshape(B, L, L * k)
         best, prev = cand.topk(k, dim=2)
+        if t < n_full:
+            score = best + emissions[:, t, :, None]
+            history.append(prev)
+            continue
         step = mask[:, t, None, None]
         score = torch.where(step, best + emissions[:, t, :, None], score)
         history.append(torch.where(step, prev, identity))

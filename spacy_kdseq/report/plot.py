@@ -14,7 +14,7 @@ def plot_report(report: ReportData, path: Path) -> None:
     groups = list(report.languages) + ["Avg"]
     rows = report.rows
     width = 0.8 / max(len(rows), 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(7.5, 1.2 * len(groups) + 3.5), 4.5))
     for i, row in enumerate(rows):
         values = [report.scores[row].get(lang) for lang in report.languages]
         values.append(average(report.scores[row], report.languages))
@@ -27,7 +27,7 @@ def plot_report(report: ReportData, path: Path) -> None:
         ax.set_ylim(max(0.0, 100 * min(finite) - 10), min(100.0, 100 * max(finite) + 5))
     ax.set_ylabel(report.metric)
     ax.set_title(f"{report.task.upper()}: teachers, baseline and distilled students")
-    ax.legend(fontsize="small", ncol=2)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
