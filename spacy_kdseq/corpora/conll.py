@@ -37,7 +37,7 @@ def iter_conll_sentences(
     stats = stats if stats is not None else CorpusStats()
     n_columns = first_line = 0
     sentence = ConllSentence([], [], [], 0)
-    n_yielded = 0
+    n_before = stats.sentences
     for number, line in iter_lines(path, encoding):
         fields = line.split()
         if fields and fields[0] == DOCSTART:
@@ -45,9 +45,7 @@ def iter_conll_sentences(
             fields = []
         if not fields:
             if sentence.words:
-                n_yielded += 1
-                stats.sentences += 1
-                stats.tokens += len(sentence.words)
+                stats.add_sentence(len(sentence.words))
                 yield sentence
             sentence = ConllSentence([], [], [], 0)
             continue
@@ -72,11 +70,9 @@ def iter_conll_sentences(
         sentence.tags.append(fields[-1])
         sentence.middle.append(fields[1:-1])
     if sentence.words:
-        n_yielded += 1
-        stats.sentences += 1
-        stats.tokens += len(sentence.words)
+        stats.add_sentence(len(sentence.words))
         yield sentence
-    if not n_yielded:
+    if stats.sentences == n_before:
         raise ValueError(Errors.E202.format(path=path))
 
 

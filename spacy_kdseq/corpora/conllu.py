@@ -126,16 +126,14 @@ def iter_conllu_sentences(
     column = TAG_COLUMNS[tag_column]
     stats = stats if stats is not None else CorpusStats()
     sentence, surface, started = ConlluSentence(), [], 0
-    n_yielded = 0
+    n_before = stats.sentences
     for number, line in iter_lines(path, encoding):
         if not line.strip():
             if started and not sentence.words:
                 raise ValueError(Errors.E205.format(path=path, line=started))
             if sentence.words:
                 _finish(path, sentence, surface)
-                n_yielded += 1
-                stats.sentences += 1
-                stats.tokens += len(sentence.words)
+                stats.add_sentence(len(sentence.words))
                 yield sentence
             sentence, surface, started = ConlluSentence(), [], 0
             continue
@@ -180,11 +178,9 @@ def iter_conllu_sentences(
         raise ValueError(Errors.E205.format(path=path, line=started))
     if sentence.words:
         _finish(path, sentence, surface)
-        n_yielded += 1
-        stats.sentences += 1
-        stats.tokens += len(sentence.words)
+        stats.add_sentence(len(sentence.words))
         yield sentence
-    if not n_yielded:
+    if stats.sentences == n_before:
         raise ValueError(Errors.E202.format(path=path))
 
 

@@ -13,6 +13,11 @@ class CorpusStats:
     tags: int = 0
     skipped: Counter = field(default_factory=Counter)
 
+    def add_sentence(self, n_tokens: int) -> None:
+        """Count one sentence of `n_tokens` tokens read."""
+        self.sentences += 1
+        self.tokens += n_tokens
+
     def summary(self) -> str:
         """One line for the CLI, e.g. '8323 sentences, 264715 tokens, …'."""
         parts = [f"{self.sentences} sentences", f"{self.tokens} tokens"]

@@ -54,6 +54,12 @@ def log_partition(
 ) -> Tensor:
     """(B,) log Z of each sequence; 0 for an empty sequence. Differentiable."""
     start, end = check_inputs("log_partition", emissions, mask, transitions, start, end)
+    return _log_partition(emissions, mask, transitions, start, end)
+
+
+def _log_partition(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> Tensor:
     if emissions.shape[1] == 0:
         # Zeros that stay on the graph, so `loss.backward()` works on an all-empty batch.
         return emissions.sum(dim=(1, 2))
@@ -106,9 +112,7 @@ def nll(
     """(B,) negative log-likelihood log Z − score(tags) of each sequence."""
     start, end = check_inputs("nll", emissions, mask, transitions, start, end)
     check_tags("nll", tags, mask, emissions.shape[2])
-    if emissions.shape[1] == 0:
-        return emissions.sum(dim=(1, 2))
-    log_z = _LogPartition.apply(emissions, mask, transitions, start, end)
+    log_z = _log_partition(emissions, mask, transitions, start, end)
     return log_z - _path_score(emissions, mask, transitions, tags.long(), start, end)
 
 
