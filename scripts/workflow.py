@@ -1,21 +1,17 @@
-"""The steps of project.yml: convert → teachers → annotate → distill → evaluate.
+"""The steps of project.yml: convert → teachers → annotate → distill / spacy → report.
 
-Each step loops over the task's languages (or methods) in one process, calling the
-same functions as the `spacy train` / `spacy kdseq …` commands (whose equivalent
-command line is printed for every unit of work), so a workflow pays Python's and
-spaCy's start-up once per step rather than once per language. project.yml's deps and
-outputs decide which steps are re-run.
-
-Layout under ROOT (`.` for the full experiment, `smoke` for the smoke workflow):
-  corpus/<task>/<split>/<lang>.spacy
-  training/<task>/teachers/<lang>/model-best
-  training/<task>/students/<method>/model-best  (+ <method>.cfg, timings.json)
-  kd-cache/<task>/
-  metrics/<task>/evaluation/{teacher-<lang>,student-<method>}.json, timings.json
+A step is a list of units of work (one training run each: a teacher per language, a
+student per method and seed, a stock-spaCy model per language plus one `xx`), run with
+the same functions as `spacy train` / `spacy kdseq distill` (the equivalent command
+line is printed for every unit). Each unit trains to convergence (spaCy's
+`training.patience`, `max_steps` only as a cap), evaluates model-best on the test
+files and writes its run record under ROOT/results/<task>/ (layout in
+`spacy_kdseq.workflow.plan`). Units are atomic and a step runs only the units whose
+record is missing, so runs accumulate and a step never deletes what it was not asked
+to redo.
 """
+import os
 import shlex
-import shutil
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -102,8 +98,6 @@ def convert(
     from spacy_kdseq.corpora import convert_corpus
 
     out = root / "corpus" / task
-    if out.exists():
-        shutil.rmtree(out)
     jobs: List[Tuple[str, str, Path, Optional[int], Optional[Path]]] = []
     for lang in _split_langs(langs):
         sources = _sources(task, lang, Path("assets"))
@@ -123,36 +117,23 @@ def convert(
             dev_output.parent.mkdir(parents=True, exist_ok=True)
             extra += f" --dev-fraction {DEV_FRACTION} --dev-output {dev_output}"
         _show(f"python -m spacy kdseq convert {source} {output} --lang {lang}{extra}")
+        # Written beside the outputs, then renamed: a killed step leaves no half corpus.
+        tmp = output.with_name(f".{output.name}.partial")
+        tmp_dev = dev_output.with_name(f".{dev_output.name}.partial") if dev_output else None
         stats, _ = convert_corpus(
-            source, output, lang, limit=limit,
-            dev_fraction=DEV_FRACTION if dev_output else 0.0, dev_output=dev_output,
+            source, tmp, lang, limit=limit,
+            dev_fraction=DEV_FRACTION if dev_output else 0.0, dev_output=tmp_dev,
         )
+        os.replace(tmp, output)
+        if tmp_dev is not None and dev_output is not None:
+            os.replace(tmp_dev, dev_output)
         msg.info(f"{lang} {split}: {stats.summary()}")
 
 
-@app.command("teachers")
-def teachers(
-    task: str, root: Path = Path("."), langs: str = "", max_steps: int = 0, eval_frequency: int = 0,
-    overrides: str = "", gpu_id: int = -1,
-) -> None:
-    """Train one teacher per language with `spacy train`."""
-    from spacy.cli.train import train
-
-    corpus = root / "corpus" / task
-    for lang in _split_langs(langs):
-        output = root / "training" / task / "teachers" / lang
-        settings = {
-            "paths.train": str(corpus / "train" / f"{lang}.spacy"),
-            "paths.dev": str(corpus / "dev" / f"{lang}.spacy"),
-            **_training_overrides(max_steps, eval_frequency, overrides),
-        }
-        args = " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in settings.items())
-        _show(f"python -m spacy train configs/teacher-{task}.cfg --output {output} --gpu-id {gpu_id} {args}")
-        train(Path(f"configs/teacher-{task}.cfg"), output, use_gpu=gpu_id, overrides=settings)
-
-
-def _training_overrides(max_steps: int, eval_frequency: int, extra: str = "") -> Dict[str, Any]:
-    """Step budget, evaluation interval (0 keeps the config's value) and `key=value` pairs."""
+def _training_overrides(
+    max_steps: int, patience: int, eval_frequency: int, extra: str = ""
+) -> Dict[str, Any]:
+    """Cap, patience, evaluation interval (0 keeps the config's value) and `key=value` pairs."""
     overrides: Dict[str, Any] = {}
     for pair in extra.split():
         key, sep, value = pair.partition("=")
@@ -162,121 +143,111 @@ def _training_overrides(max_steps: int, eval_frequency: int, extra: str = "") ->
             overrides[key] = srsly.json_loads(value)
         except ValueError:
             overrides[key] = value
-    if max_steps:
-        overrides["training.max_steps"] = max_steps
-    if eval_frequency:
-        overrides["training.eval_frequency"] = eval_frequency
+    for key, value in (("max_steps", max_steps), ("patience", patience), ("eval_frequency", eval_frequency)):
+        if value:
+            overrides[f"training.{key}"] = value
     return overrides
 
 
-def _student_config(
-    task: str, root: Path, langs: List[str], method: str, training: Dict[str, Any], **knobs
-) -> Path:
-    """Write the student config of one method: the repo's config with this run's values."""
-    from spacy.util import load_config
+def _run(units: list, backend: str) -> None:
+    from spacy_kdseq.workflow.backends import BACKENDS, UnitsFailed, run_serial
+    from spacy_kdseq.workflow.units import run_unit
 
-    corpus = root / "corpus" / task
-    overrides = {
-        "paths.train": str(corpus / "train"),
-        "paths.dev": str(corpus / "dev"),
-        "distillation.method": method,
-        "distillation.cache_dir": str(root / "kd-cache" / task),
-        **{f"distillation.{key}": value for key, value in knobs.items()},
-        **training,
-    }
-    config = load_config(Path(f"configs/student-{task}.cfg"), overrides=overrides, interpolate=False)
-    # Exactly this run's teachers, whatever the config lists by default.
-    config["distillation"]["teachers"] = {
-        lang: str(root / "training" / task / "teachers" / lang / "model-best") for lang in langs
-    }
-    path = root / "training" / task / "students" / f"{method}.cfg"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    config.to_disk(path)
-    return path
+    if backend not in BACKENDS:
+        msg.fail(f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}", exits=1)
+    for unit in units:
+        _show(unit.command())
+    try:
+        run_serial(units, run_unit, lambda unit: unit.label)
+    except UnitsFailed as err:
+        msg.fail(str(err), exits=1)
+
+
+def _pending(units: list, need_model: bool = False) -> list:
+    from spacy_kdseq.workflow.plan import pending
+
+    try:
+        todo = pending(units, need_model=need_model)
+    except ValueError as err:
+        msg.fail(str(err), exits=1)
+    msg.info(f"{len(todo)} of {len(units)} units to run ({len(units) - len(todo)} recorded already)")
+    return todo
+
+
+@app.command("teachers")
+def teachers(
+    task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", max_steps: int = 0,
+    patience: int = 0, eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1,
+    backend: str = "serial",
+) -> None:
+    """Train one teacher per language to convergence; record each run."""
+    from spacy_kdseq.workflow.plan import teacher_units
+
+    units = teacher_units(
+        task, root, _split_langs(langs), _split_langs(zero_shot),
+        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides), gpu_id=gpu_id,
+    )
+    _run(_pending(units, need_model=True), backend)
+
+
+@app.command("spacy")
+def spacy_baselines(
+    task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", max_steps: int = 0,
+    patience: int = 0, eval_frequency: int = 0, overrides: str = "", xx_overrides: str = "",
+    gpu_id: int = -1, backend: str = "serial",
+) -> None:
+    """Stock spaCy (`ner` / `morphologizer`) per language and one `xx` model, same protocol."""
+    from spacy_kdseq.workflow.plan import spacy_units
+
+    units = spacy_units(
+        task, root, _split_langs(langs), _split_langs(zero_shot),
+        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
+        xx_overrides=_training_overrides(0, 0, 0, xx_overrides), gpu_id=gpu_id,
+    )
+    _run(_pending(units), backend)
 
 
 @app.command("annotate")
 def annotate(task: str, root: Path = Path("."), langs: str = "", gpu_id: int = -1) -> None:
     """Cache every teacher's knowledge once; every distill run reuses it."""
     from spacy.cli._util import setup_gpu
+    from spacy.util import load_config
 
-    from spacy_kdseq.distill.train import load_distill_config, prepare
+    from spacy_kdseq.distill.train import prepare
+    from spacy_kdseq.workflow.plan import teacher_model
 
     setup_gpu(gpu_id)
-    path = _student_config(task, root, _split_langs(langs), "posterior", {})
-    _show(f"python -m spacy kdseq annotate {path}")
-    prepare(load_distill_config(path))
-    path.unlink()
+    corpus = root / "corpus" / task
+    config = load_config(Path(f"configs/student-{task}.cfg"), overrides={
+        "paths.train": str(corpus / "train"), "paths.dev": str(corpus / "dev"),
+        "distillation.method": "posterior", "distillation.cache_dir": str(root / "kd-cache" / task),
+    }, interpolate=False)
+    config["distillation"]["teachers"] = {
+        lang: str(teacher_model(root, task, lang)) for lang in _split_langs(langs)
+    }
+    _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg --paths.train {corpus / 'train'}")
+    prepare(config)
 
 
 @app.command("distill")
 def distill(
-    task: str, root: Path = Path("."), langs: str = "", methods: str = "", max_steps: int = 0,
-    eval_frequency: int = 0, overrides: str = "", k: int = 10, temperature: float = 4.0, kd_weight: float = 1.0, kd_weight_decay: float = 0.005,
-    gpu_id: int = -1,
-) -> None:
-    """Train one student per method; record each run's wall-clock time."""
-    from spacy.cli._util import setup_gpu
-
-    from spacy_kdseq.distill.train import distill as run_distill
-
-    setup_gpu(gpu_id)
-    students = root / "training" / task / "students"
-    if students.exists():
-        shutil.rmtree(students)
-    timings: Dict[str, float] = {}
-    for method in methods.split():
-        path = _student_config(
-            task, root, _split_langs(langs), method, _training_overrides(max_steps, eval_frequency, overrides),
-            k=k, temperature=temperature, kd_weight=kd_weight, kd_weight_decay=kd_weight_decay,
-        )
-        output = students / method
-        _show(f"python -m spacy kdseq distill {path} --output {output} --gpu-id {gpu_id}")
-        start = time.perf_counter()
-        run_distill(path, output, use_gpu=gpu_id)
-        timings[method] = time.perf_counter() - start
-    srsly.write_json(students / "timings.json", timings)
-
-
-@app.command("evaluate")
-def evaluate(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", methods: str = "",
-    gpu_id: int = -1,
+    seeds: str = "0", variant: str = "default", max_steps: int = 0, patience: int = 0,
+    eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1, backend: str = "serial",
 ) -> None:
-    """Teachers on their language (and zero-shot ones), students on every language."""
-    import spacy
-    from spacy.cli._util import setup_gpu
+    """Train one student per method and seed to convergence; record each run."""
+    from spacy_kdseq.workflow.plan import student_units
 
-    from spacy_kdseq.evaluation import evaluate_pipeline, load_gold
-
-    setup_gpu(gpu_id)
-    test = root / "corpus" / task / "test"
-    out = root / "metrics" / task / "evaluation"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    zero = [test / f"{lang}.spacy" for lang in _split_langs(zero_shot)]
-    models = [
-        (f"teacher-{lang}", root / "training" / task / "teachers" / lang / "model-best",
-         [test / f"{lang}.spacy"] + zero)
-        for lang in _split_langs(langs)
-    ]
-    everything = [test / f"{lang}.spacy" for lang in _split_langs(langs)] + zero
-    models += [
-        (f"student-{method}", root / "training" / task / "students" / method / "model-best", everything)
-        for method in methods.split()
-    ]
-    for name, model, files in models:
-        output = out / f"{name}.json"
-        _show(f"python -m spacy kdseq evaluate {model} {' '.join(map(str, files))} --output {output}")
-        nlp = spacy.load(model)
-        gold, found = load_gold([(None, path) for path in files], nlp)
-        metrics = evaluate_pipeline(nlp, gold, task=task, model=str(model), files=found)
-        srsly.write_json(output, metrics)
-    timings = root / "training" / task / "students" / "timings.json"
-    if timings.exists():
-        shutil.copy(timings, out / "timings.json")
-    msg.good(f"Wrote {len(models)} evaluations to {out}")
+    try:
+        seed_list = [int(seed) for seed in seeds.split()]
+    except ValueError:
+        msg.fail(f"--seeds must be integers separated by spaces, e.g. '0 1 2'; got {seeds!r}", exits=1)
+    units = student_units(
+        task, root, _split_langs(langs), _split_langs(zero_shot), methods.split(), seed_list,
+        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
+        variant=variant, gpu_id=gpu_id,
+    )
+    _run(_pending(units), backend)
 
 
 if __name__ == "__main__":

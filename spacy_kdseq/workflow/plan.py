@@ -1,0 +1,134 @@
+"""Which units a workflow step consists of, and which of them still have to run.
+
+Layout under ROOT (`.` for the full experiment, `smoke` for the smoke workflow)::
+
+    corpus/<task>/<split>/<lang>.spacy
+    training/<task>/teachers[-<variant>]/<lang>/           model-best, model-last, train-log.jsonl
+    training/<task>/students[-<variant>]/<method>/seed-<n>/
+    training/<task>/spacy[-<variant>]/<lang or xx>/
+    results/<task>/<same relative path>.json                  one run record per unit
+    kd-cache/<task>/
+
+A unit is done when its record exists (and, for teachers, which later steps need,
+its model too). A record made with other settings than the unit asks for is never
+silently reused or overwritten: that is an error naming both.
+"""
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+from .units import TrainUnit
+
+SPACY_XX = "xx"
+
+
+def _kind_dir(kind: str, variant: str) -> str:
+    base = {"teacher": "teachers", "student": "students", "spacy": "spacy"}[kind]
+    return base if variant == "default" else f"{base}-{variant}"
+
+
+def _paths(root: Path, task: str, kind: str, variant: str, *parts: str) -> tuple:
+    rel = Path(_kind_dir(kind, variant), *parts)
+    return root / "training" / task / rel, (root / "results" / task / rel).with_suffix(".json")
+
+
+def teacher_model(root: Path, task: str, lang: str) -> Path:
+    """Where the teacher of `lang` is (students and annotation read it)."""
+    return root / "training" / task / "teachers" / lang / "model-best"
+
+
+def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
+    return tuple(root / "corpus" / task / "test" / f"{lang}.spacy" for lang in langs)
+
+
+def teacher_units(
+    task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], *,
+    overrides: Dict[str, Any], gpu_id: int = -1,
+) -> List[TrainUnit]:
+    """One teacher per language, scored on its language and the zero-shot ones."""
+    corpus = root / "corpus" / task
+    units = []
+    for lang in langs:
+        output, record = _paths(root, task, "teacher", "default", lang)
+        units.append(TrainUnit(
+            task=task, kind="teacher", name=lang, config=Path(f"configs/teacher-{task}.cfg"),
+            output=output, record=record, train=corpus / "train" / f"{lang}.spacy",
+            dev=corpus / "dev" / f"{lang}.spacy", train_langs=(lang,),
+            test_files=_test_files(root, task, [lang, *zero_shot]), overrides=dict(overrides),
+            gpu_id=gpu_id,
+        ))
+    return units
+
+
+def student_units(
+    task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], methods: Sequence[str],
+    seeds: Sequence[int], *, overrides: Dict[str, Any], variant: str = "default", gpu_id: int = -1,
+) -> List[TrainUnit]:
+    """One multilingual student per method and seed, scored on every language."""
+    corpus = root / "corpus" / task
+    teachers = {lang: str(teacher_model(root, task, lang)) for lang in langs}
+    units = []
+    for method in methods:
+        for seed in seeds:
+            output, record = _paths(root, task, "student", variant, method, f"seed-{seed}")
+            settings = {
+                "distillation.method": method,
+                "distillation.cache_dir": str(root / "kd-cache" / task),
+                **overrides,
+            }
+            units.append(TrainUnit(
+                task=task, kind="student", name=method, config=Path(f"configs/student-{task}.cfg"),
+                output=output, record=record, train=corpus / "train", dev=corpus / "dev",
+                train_langs=tuple(langs), test_files=_test_files(root, task, [*langs, *zero_shot]),
+                seed=seed, variant=variant, overrides=settings, teachers=teachers, gpu_id=gpu_id,
+            ))
+    return units
+
+
+def spacy_units(
+    task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], *,
+    overrides: Dict[str, Any], xx_overrides: Dict[str, Any], gpu_id: int = -1,
+) -> List[TrainUnit]:
+    """Stock spaCy: one model per language (teacher protocol) and one `xx` on the union."""
+    corpus = root / "corpus" / task
+    config = Path(f"configs/spacy-{task}.cfg")
+    units = []
+    for lang in langs:
+        output, record = _paths(root, task, "spacy", "default", lang)
+        units.append(TrainUnit(
+            task=task, kind="spacy", name=lang, config=config, output=output, record=record,
+            train=corpus / "train" / f"{lang}.spacy", dev=corpus / "dev" / f"{lang}.spacy",
+            train_langs=(lang,), test_files=_test_files(root, task, [lang, *zero_shot]),
+            overrides=dict(overrides), gpu_id=gpu_id,
+        ))
+    output, record = _paths(root, task, "spacy", "default", SPACY_XX)
+    units.append(TrainUnit(
+        task=task, kind="spacy", name=SPACY_XX, config=config, output=output, record=record,
+        train=corpus / "train", dev=corpus / "dev", train_langs=tuple(langs),
+        test_files=_test_files(root, task, [*langs, *zero_shot]),
+        overrides={**overrides, **xx_overrides}, gpu_id=gpu_id,
+    ))
+    return units
+
+
+def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[TrainUnit]:
+    """The units still to run; raises if a record was made with other settings."""
+    todo = []
+    for unit in units:
+        if not unit.record.exists():
+            todo.append(unit)
+            continue
+        recorded = json.loads(unit.record.read_text(encoding="utf8")).get("overrides", {})
+        wanted = json.loads(json.dumps(unit.all_overrides(), sort_keys=True, default=str))
+        if recorded != wanted:
+            changed = sorted(k for k in set(recorded) | set(wanted) if recorded.get(k) != wanted.get(k))
+            details = ", ".join(f"{k}: {recorded.get(k)!r} → {wanted.get(k)!r}" for k in changed)
+            raise ValueError(
+                f"{unit.record} records a {unit.label} run made with other settings ({details}). "
+                "Give runs with new settings their own variant name (--vars.variant, e.g. "
+                "'w64' for a smaller student) so both are kept, or delete that record (and "
+                f"{unit.output}) to redo the run."
+            )
+        if need_model and not (unit.output / "model-best").exists():
+            todo.append(unit)
+    return todo

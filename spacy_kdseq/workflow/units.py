@@ -1,0 +1,148 @@
+"""Units of work of the project workflow: one training run, start to finished record.
+
+A `TrainUnit` trains one pipeline (a teacher, a student or a stock-spaCy model) with
+the same code path as `spacy train` / `spacy kdseq distill`, evaluates model-best on
+the test files, and writes its run record (`records.py`). It is atomic: training
+happens in a temporary directory beside the output, renamed into place when done,
+and the record is written last with a rename, so a unit killed at any point leaves
+nothing that a rerun would trust, and never touches another unit's output.
+"""
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from .records import make_record, read_curve, summarise_training, write_json_atomic
+
+LOG_NAME = "train-log.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainUnit:
+    """One training run and where its model and its record go."""
+
+    task: str
+    kind: str  # "teacher" | "student" | "spacy"
+    name: str  # the language (teacher, spaCy model) or the method (student)
+    config: Path
+    output: Path  # model-best / model-last / train-log.jsonl end up here
+    record: Path  # results/<task>/…json
+    train: Path
+    dev: Path
+    train_langs: Tuple[str, ...]
+    test_files: Tuple[Path, ...]
+    seed: int = 0
+    variant: str = "default"
+    overrides: Dict[str, Any] = field(default_factory=dict)
+    teachers: Optional[Dict[str, str]] = None  # students only: {lang: teacher model-best}
+    gpu_id: int = -1
+
+    @property
+    def label(self) -> str:
+        """How messages name the unit, e.g. ``student posterior seed 1 (w64)``."""
+        text = f"{self.task} {self.kind} {self.name}"
+        if self.kind == "student":
+            text += f" seed {self.seed}"
+        return text if self.variant == "default" else f"{text} ({self.variant})"
+
+    def all_overrides(self) -> Dict[str, Any]:
+        """Every config override of the run except the temporary log path."""
+        return {
+            "paths.train": str(self.train), "paths.dev": str(self.dev),
+            "system.seed": self.seed, **self.overrides,
+        }
+
+    def command(self) -> str:
+        """The equivalent command line, printed for every unit."""
+        args = " ".join(f"--{key} {_quote(value)}" for key, value in self.all_overrides().items())
+        if self.kind == "student":
+            return (f"python -m spacy kdseq distill {self.config} --output {self.output} "
+                    f"--gpu-id {self.gpu_id} {args}")
+        return f"python -m spacy train {self.config} --output {self.output} --gpu-id {self.gpu_id} {args}"
+
+
+def run_unit(unit: TrainUnit) -> Dict[str, Any]:
+    """Train, evaluate and record one unit atomically; returns the record."""
+    tmp = unit.output.parent / f".{unit.output.name}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    try:
+        overrides = {**unit.all_overrides(), "paths.log": str(tmp / LOG_NAME)}
+        start = time.perf_counter()
+        _train(unit, tmp, overrides)
+        wall = time.perf_counter() - start
+        curve = read_curve(tmp / LOG_NAME)
+        training = summarise_training(curve, _training_section(tmp), wall)
+        test = _evaluate(unit, tmp / "model-best")
+        _replace_dir(tmp, unit.output)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    record = make_record(
+        task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
+        train_langs=list(unit.train_langs), overrides=unit.all_overrides(), training=training,
+        curve=curve, test=test,
+    )
+    write_json_atomic(unit.record, record)
+    return record
+
+
+def _train(unit: TrainUnit, output: Path, overrides: Dict[str, Any]) -> None:
+    if unit.kind == "student":
+        from spacy.util import load_config
+
+        from ..distill.train import distill
+
+        config = load_config(unit.config, overrides=overrides, interpolate=False)
+        # Exactly this run's teachers, whatever the config lists by default.
+        config["distillation"]["teachers"] = dict(unit.teachers or {})
+        path = output / "config.cfg"
+        config.to_disk(path)
+        distill(path, output, use_gpu=unit.gpu_id)
+    else:
+        from spacy.cli.train import train
+
+        train(unit.config, output, use_gpu=unit.gpu_id, overrides=overrides)
+
+
+def _training_section(output: Path) -> Dict[str, Any]:
+    from spacy.util import load_config
+
+    return load_config(output / "model-best" / "config.cfg", interpolate=False)["training"]
+
+
+def _evaluate(unit: TrainUnit, model: Path) -> Dict[str, Any]:
+    import spacy
+
+    from ..evaluation import evaluate_pipeline, load_gold
+
+    nlp = spacy.load(model)
+    gold, files = load_gold([(None, path) for path in unit.test_files], nlp)
+    final = unit.output / "model-best"
+    return evaluate_pipeline(nlp, gold, task=unit.task, model=str(final), files=files, progress=False)
+
+
+def _replace_dir(source: Path, dest: Path) -> None:
+    """Move `source` to `dest`; an older `dest` (a retrain) is moved aside, then deleted."""
+    old: Optional[Path] = None
+    if dest.exists():
+        old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(dest, old)
+    os.replace(source, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _quote(value: Any) -> str:
+    import shlex
+
+    return shlex.quote(str(value))
+
+
+def stale_partials(directory: Path) -> List[Path]:
+    """Leftovers of killed units under `directory` (never trusted, safe to delete)."""
+    if not directory.exists():
+        return []
+    return sorted(p for p in directory.rglob(".*.partial-*") if p.is_dir())
