@@ -1,8 +1,9 @@
 """Check what `spacy project run smoke` produced (used by CI).
 
-Every expected file exists; each report has every row and language; every score is
-in [0, 1]; every student scores clearly above a majority-label baseline on each task;
-with --rerun-log, a second run skipped every step.
+Every expected file exists (corpora, teachers, one run record per teacher, stock-spaCy
+model, student method and seed, the report and its figures); each report has every row
+and language; every score is in [0, 1]; every student scores clearly above a
+majority-label baseline on each task; with --rerun-log, a second run skipped every step.
 """
 import json
 from collections import Counter
@@ -15,7 +16,7 @@ from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
 from spacy_kdseq.lang import get_doc_lang
-from spacy_kdseq.report import ROWS
+from spacy_kdseq.distill.methods import METHODS
 
 MARGIN = 0.05  # "clearly above": at least 5 points over the majority baseline
 SCORE_KEYS = ("ents_p", "ents_r", "ents_f", "pos_acc", "tag_acc")
@@ -43,17 +44,20 @@ def majority_baseline(task: str, train_dir: Path, test_dir: Path) -> Dict[str, f
     return scores
 
 
-def check_task(root: Path, task: str, langs: List[str], zero_shot: List[str], methods: List[str]) -> List[str]:
+def check_task(
+    root: Path, task: str, langs: List[str], zero_shot: List[str], methods: List[str], seeds: List[int]
+) -> List[str]:
     errors: List[str] = []
     corpus = root / "corpus" / task
+    results = root / "results" / task
     expected = [corpus / split / f"{lang}.spacy" for lang in langs for split in ("train", "dev", "test")]
     expected += [corpus / "test" / f"{lang}.spacy" for lang in zero_shot]
     expected += [root / "training" / task / "teachers" / lang / "model-best" / "meta.json" for lang in langs]
-    expected += [root / "training" / task / "students" / m / "model-best" / "meta.json" for m in methods]
-    evaluation = root / "metrics" / task / "evaluation"
-    expected += [evaluation / f"teacher-{lang}.json" for lang in langs]
-    expected += [evaluation / f"student-{m}.json" for m in methods]
-    expected += [root / "metrics" / task / "report.md", root / "metrics" / task / "report.png"]
+    records = [results / "teachers" / f"{lang}.json" for lang in langs]
+    records += [results / "spacy" / f"{lang}.json" for lang in [*langs, "xx"]]
+    records += [results / "students" / m / f"seed-{seed}.json" for m in methods for seed in seeds]
+    expected += records
+    expected += [results / name for name in ("report.md", "report.png", "curves.png")]
     errors += [f"missing: {path}" for path in expected if not path.exists()]
     if errors:
         return errors
@@ -62,30 +66,37 @@ def check_task(root: Path, task: str, langs: List[str], zero_shot: List[str], me
             docs = list(DocBin().from_disk(path).get_docs(Vocab()))
             if not docs or any(get_doc_lang(doc) != path.stem for doc in docs):
                 errors.append(f"{path}: empty, or docs without language {path.stem!r}")
-    report = (root / "metrics" / task / "report.md").read_text(encoding="utf8")
+    report = (results / "report.md").read_text(encoding="utf8")
     header = next((line for line in report.splitlines() if line.startswith("| |")), "")
     for lang in langs:
         if f" {lang} " not in header:
             errors.append(f"{task} report: no column for {lang!r}")
-    for label, method in ROWS:
-        if method is None or method in methods:
-            if f"| {label} |" not in report:
-                errors.append(f"{task} report: no row {label!r}")
+    component = "ner" if task == "ner" else "morphologizer"
+    labels = ["Teachers (", f"spaCy {component}, per language (", f"spaCy {component}, one xx model |"]
+    labels += [f"{METHODS[m]} |" for m in methods]
+    for label in labels:
+        if f"| {label}" not in report:
+            errors.append(f"{task} report: no row starting {label!r}")
+    if len(seeds) > 1 and f"| {METHODS[methods[0]]} | {len(seeds)} |" not in report:
+        errors.append(f"{task} report: {METHODS[methods[0]]} is not shown over {len(seeds)} seeds")
     baseline = majority_baseline(task, corpus / "train", corpus / "test")
     metric = "ents_f" if task == "ner" else "pos_acc"
-    for path in sorted(evaluation.glob("*-*.json")):
+    for path in records:
         data = json.loads(path.read_text(encoding="utf8"))
-        for lang, scores in data["languages"].items():
+        if data["training"]["steps"] <= 0 or not data["curve"]:
+            errors.append(f"{path}: no training steps or no learning curve recorded")
+        for lang, scores in data["test"]["languages"].items():
             for key in SCORE_KEYS:
                 value = scores.get(key)
                 if value is not None and not 0.0 <= value <= 1.0:
                     errors.append(f"{path}: {lang} {key} = {value} outside [0, 1]")
-        if path.stem.startswith("student-"):
-            trained = [lang for lang in langs if lang in data["languages"]]
-            score = sum(data["languages"][lang][metric] for lang in trained) / len(trained)
+        if data["kind"] == "student":
+            trained = [lang for lang in langs if lang in data["test"]["languages"]]
+            score = sum(data["test"]["languages"][lang][metric] for lang in trained) / len(trained)
             floor = sum(baseline[lang] for lang in trained) / len(trained) + MARGIN
             status = "ok" if score >= floor else "TOO LOW"
-            print(f"{task} {path.stem}: {metric} {score:.3f} (majority baseline + margin {floor:.3f}) {status}")
+            print(f"{task} {path.parent.name} {path.stem}: {metric} {score:.3f} "
+                  f"(majority baseline + margin {floor:.3f}) {status}")
             if score < floor:
                 errors.append(f"{path}: {metric} {score:.3f} not above majority baseline + {MARGIN} ({floor:.3f})")
     return errors
@@ -94,8 +105,9 @@ def check_task(root: Path, task: str, langs: List[str], zero_shot: List[str], me
 def main(root: Path = typer.Argument(Path("smoke")), rerun_log: Optional[Path] = typer.Option(None)) -> None:
     v = _vars()
     methods = v["methods"].split()
-    errors = check_task(root, "ner", v["smoke_ner_langs"].split(), v["smoke_ner_zero_shot"].split(), methods)
-    errors += check_task(root, "pos", v["smoke_pos_langs"].split(), v["smoke_pos_zero_shot"].split(), methods)
+    seeds = [int(seed) for seed in v["smoke_seeds"].split()]
+    errors = check_task(root, "ner", v["smoke_ner_langs"].split(), v["smoke_ner_zero_shot"].split(), methods, seeds)
+    errors += check_task(root, "pos", v["smoke_pos_langs"].split(), v["smoke_pos_zero_shot"].split(), methods, seeds)
     if rerun_log is not None:
         log = rerun_log.read_text(encoding="utf8")
         workflow = srsly.read_yaml("project.yml")["workflows"]["smoke"]

@@ -211,22 +211,15 @@ def spacy_baselines(
 def annotate(task: str, root: Path = Path("."), langs: str = "", gpu_id: int = -1) -> None:
     """Cache every teacher's knowledge once; every distill run reuses it."""
     from spacy.cli._util import setup_gpu
-    from spacy.util import load_config
 
-    from spacy_kdseq.distill.train import prepare
     from spacy_kdseq.workflow.plan import teacher_model
+    from spacy_kdseq.workflow.units import annotate_teachers
 
     setup_gpu(gpu_id)
-    corpus = root / "corpus" / task
-    config = load_config(Path(f"configs/student-{task}.cfg"), overrides={
-        "paths.train": str(corpus / "train"), "paths.dev": str(corpus / "dev"),
-        "distillation.method": "posterior", "distillation.cache_dir": str(root / "kd-cache" / task),
-    }, interpolate=False)
-    config["distillation"]["teachers"] = {
-        lang: str(teacher_model(root, task, lang)) for lang in _split_langs(langs)
-    }
-    _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg --paths.train {corpus / 'train'}")
-    prepare(config)
+    teachers = {lang: str(teacher_model(root, task, lang)) for lang in _split_langs(langs)}
+    _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg "
+          f"--paths.train {root / 'corpus' / task / 'train'}")
+    annotate_teachers(task, root, teachers)
 
 
 @app.command("distill")

@@ -144,11 +144,18 @@ class Errors(metaclass=_ErrorsWithCodes):
             "paths.train (or [corpora.train] path) to the DocBin(s) the teachers should "
             "annotate.")
     # --- E4xx: project workflow and report ---------------------------------
-    E401 = ("report: no 'teacher-*.json' or 'student-*.json' files in {path}. Run "
-            "`spacy kdseq evaluate ... --output {path}/student-<method>.json` first.")
-    E402 = ("report: the scores of {row!r} have no language {lang!r} (in {path}). "
-            "Evaluate that model on that language's test file, or pass --languages.")
-    E403 = ("report: cannot read evaluation file {path}: {err}")
+    E401 = ("report: no run records in {path}. The workflow writes one per finished run "
+            "(`spacy project run ner`, or its -teachers / -distill / -spacy steps) under "
+            "results/<task>/.")
+    E403 = ("report: cannot read run record {path}: {err}. Delete it and re-run its "
+            "workflow step to redo that run.")
+    E404 = ("report: {path} holds records of several tasks {tasks}; point it at one task's "
+            "folder, e.g. results/ner.")
+    E405 = ("{record} records a {unit} run made with other settings ({details}). Give runs "
+            "with new settings their own variant name (--vars.variant, e.g. 'w64' for a smaller "
+            "student) so both are kept, or delete that record (and {output}) to redo the run.")
+    E406 = ("The training log {path} holds no dev evaluation: the run stopped before "
+            "training.eval_frequency steps. Lower eval_frequency or raise max_steps.")
 
 
 class Warnings(metaclass=_ErrorsWithCodes):

@@ -1,5 +1,5 @@
-"""Paper-shaped result tables and a bar chart from ``spacy kdseq evaluate`` output."""
-from .tables import ROWS, ReportData, load_report_data, render_markdown
-from .plot import plot_report
+"""Paper-shaped result tables, verdicts and figures rebuilt from the run records."""
+from .markdown import render_markdown, verdicts
+from .tables import Cell, ReportData, Row, load_report_data
 
-__all__ = ["ROWS", "ReportData", "load_report_data", "plot_report", "render_markdown"]
+__all__ = ["Cell", "ReportData", "Row", "load_report_data", "render_markdown", "verdicts"]

@@ -1,34 +1,73 @@
-"""A grouped bar chart of the report: one group per language, one bar per row."""
+"""Figures of the report: scores per language (bars with ± std) and dev learning curves.
+
+matplotlib is imported inside the functions and drawn through its Agg canvas, so
+importing the package costs nothing and no process-wide backend is set.
+"""
 from pathlib import Path
+from typing import Any, Tuple
 
-import matplotlib
+from .tables import ReportData
 
-matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
 
-from .tables import ReportData, average  # noqa: E402
+def _figure(size: Tuple[float, float]) -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "The report's figures need matplotlib: pip install 'spacy-kdseq[report]'"
+        ) from None
+    return Figure(figsize=size)
 
 
 def plot_report(report: ReportData, path: Path) -> None:
-    """Write `path` (PNG): scores × 100 per language and the average, per row."""
+    """Write `path` (PNG): mean score × 100 per language and Avg per row, std as error bars."""
     groups = list(report.languages) + ["Avg"]
     rows = report.rows
     width = 0.8 / max(len(rows), 1)
-    fig, ax = plt.subplots(figsize=(max(7.5, 1.2 * len(groups) + 3.5), 4.5))
+    fig = _figure((max(8.0, 1.3 * len(groups) + 4.5), 4.8))
+    ax = fig.add_subplot()
+    lows = []
     for i, row in enumerate(rows):
-        values = [report.scores[row].get(lang) for lang in report.languages]
-        values.append(average(report.scores[row], report.languages))
+        cells = [row.cell(lang, report.metric) for lang in report.languages]
+        cells.append(row.average(report.languages, report.metric))
         xs = [g + (i - (len(rows) - 1) / 2) * width for g in range(len(groups))]
-        ax.bar(xs, [100 * v if v is not None else 0.0 for v in values], width, label=row)
+        means = [100 * c.mean if c else 0.0 for c in cells]
+        errs = [100 * c.std if c and c.std else 0.0 for c in cells]
+        lows += [m for m, c in zip(means, cells) if c]
+        ax.bar(xs, means, width, yerr=errs, capsize=2, label=row.label)
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(groups)
-    finite = [v for row in rows for v in report.scores[row].values()]
-    if finite:
-        ax.set_ylim(max(0.0, 100 * min(finite) - 10), min(100.0, 100 * max(finite) + 5))
-    ax.set_ylabel(report.metric)
-    ax.set_title(f"{report.task.upper()}: teachers, baseline and distilled students")
+    if lows:
+        ax.set_ylim(max(0.0, min(lows) - 8), min(100.0, max(lows) + 4))
+    ax.set_ylabel(f"{report.metric_name} (test)")
+    ax.set_title(f"{report.task.upper()}: teachers, stock spaCy, baseline and distilled students")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_curves(report: ReportData, path: Path) -> None:
+    """Write `path` (PNG): dev score against steps for every student, one line per seed."""
+    fig = _figure((8.5, 4.8))
+    ax = fig.add_subplot()
+    colours = {}
+    for row in report.students():
+        for record in sorted(row.records, key=lambda r: r["seed"]):
+            steps = [step for step, _ in record["curve"]]
+            scores = [100 * score for step, score in record["curve"]]
+            label = row.label if row.label not in colours else None
+            line, = ax.plot(steps, scores, color=colours.get(row.label), label=label, linewidth=1.2)
+            colours.setdefault(row.label, line.get_color())
+    ax.set_xlabel("training step")
+    ax.set_ylabel("dev score (× 100)")
+    ax.set_title(f"{report.task.upper()}: student dev score during training (one line per seed)")
+    if colours:
+        ax.legend(fontsize="small", loc="lower right")
+        ax.set_ylim(bottom=max(0.0, ax.get_ylim()[1] - 40))
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -1,155 +1,191 @@
-"""Collect evaluation JSON into the paper's table shape and render it as Markdown.
+"""Run records (``results/<task>/**.json``) → the paper's table shape, mean ± std over seeds.
 
-The metrics folder of one task holds ``teacher-<lang>.json`` (each teacher evaluated
-on its own language, and optionally on the zero-shot languages),
-``student-<method>.json`` (each student evaluated on every language) and optionally
-``timings.json`` (``{method: training seconds}``), all written by the project workflow.
+Rows: the teachers, stock spaCy (one model per language, and one `xx` model), the
+multilingual baseline and every distillation method. A row's score for a language is
+the mean over its runs (seeds) and the sample standard deviation; the Avg column is
+the mean and std over runs of each run's macro average. Only runs of the "default"
+variant make the main tables; other variants (smaller students, tuning runs) get
+tables of their own, with the dev scores that choose between them.
 """
-import json
+import statistics
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..distill.methods import METHODS
 from ..errors import Errors
+from ..workflow.records import read_records
 
-# (row label as in the paper, distillation method); None marks the teachers' row.
-ROWS: Tuple[Tuple[str, Optional[str]], ...] = (
-    ("Teachers", None),
-    ("Baseline", "none"),
-    ("Emission", "emission"),
-    ("Top-K", "topk"),
-    ("Top-WK", "topwk"),
-    ("Posterior", "posterior"),
-    ("Pos.+Top-WK", "posterior+topwk"),
-    ("Structure", "structure"),
-)
-
+DEFAULT_VARIANT = "default"
 _METRIC_NAMES = {"ents_f": "NER F1", "pos_acc": "UPOS accuracy", "tag_acc": "tag accuracy"}
+_SPACY_COMPONENT = {"ner": "ner", "pos": "morphologizer"}
+
+
+@dataclass
+class Cell:
+    """Mean and sample std (None for one run) of a score over runs, as fractions."""
+
+    values: List[float]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> Optional[float]:
+        return statistics.stdev(self.values) if len(self.values) > 1 else None
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class Row:
+    """One table row: a label and its runs' records."""
+
+    label: str
+    kind: str
+    name: str
+    variant: str
+    records: List[dict] = field(default_factory=list)
+
+    def cell(self, lang: str, metric: str) -> Optional[Cell]:
+        """The score on `lang` over this row's runs (per-language rows: the run for `lang`)."""
+        if self.per_language:
+            values = [_score(r, lang, metric) for r in self.records if r["name"] == lang]
+        else:
+            values = [_score(r, lang, metric) for r in self.records]
+        values = [v for v in values if v is not None]
+        return Cell(values) if values else None
+
+    def average(self, langs: Sequence[str], metric: str) -> Optional[Cell]:
+        """Mean ± std over runs of the macro average over `langs`."""
+        if not langs:
+            return None
+        if self.per_language:
+            cells = [self.cell(lang, metric) for lang in langs]
+            if any(c is None for c in cells):
+                return None
+            return Cell([statistics.fmean(c.mean for c in cells if c is not None)])
+        per_run = []
+        for record in self.records:
+            scores = [_score(record, lang, metric) for lang in langs]
+            if any(s is None for s in scores):
+                return None
+            per_run.append(statistics.fmean(s for s in scores if s is not None))
+        return Cell(per_run) if per_run else None
+
+    def best_single(self, lang: str, metric: str) -> Optional[Cell]:
+        """Zero-shot: the best single model of a per-language row on `lang`."""
+        values = [_score(r, lang, metric) for r in self.records]
+        values = [v for v in values if v is not None]
+        return Cell([max(values)]) if values else None
+
+    def zero_cell(self, lang: str, metric: str) -> Optional[Cell]:
+        return self.best_single(lang, metric) if self.per_language else self.cell(lang, metric)
+
+    @property
+    def per_language(self) -> bool:
+        """Teachers and per-language spaCy models: one run per language."""
+        return self.kind == "teacher" or (self.kind == "spacy" and self.name != "xx")
+
+    @property
+    def dev(self) -> Optional[Cell]:
+        values = [r["training"]["best_dev"] for r in self.records]
+        return Cell(values) if values else None
 
 
 @dataclass
 class ReportData:
-    """Scores per row and language, as fractions in [0, 1]."""
+    """Everything the Markdown report and the figures show."""
 
     task: str
     metric: str
     languages: List[str]
     zero_shot: List[str]
-    scores: Dict[str, Dict[str, float]] = field(default_factory=dict)
-    zero_scores: Dict[str, Dict[str, float]] = field(default_factory=dict)
-    timings: Dict[str, float] = field(default_factory=dict)
+    rows: List[Row]
+    variants: Dict[str, List[Row]]
 
     @property
-    def rows(self) -> List[str]:
-        """Row labels present, in the paper's order."""
-        return [label for label, _ in ROWS if label in self.scores]
+    def metric_name(self) -> str:
+        return _METRIC_NAMES.get(self.metric, self.metric)
+
+    def row(self, kind: str, name: str) -> Optional[Row]:
+        return next((r for r in self.rows if r.kind == kind and r.name == name), None)
+
+    def students(self, variant: str = DEFAULT_VARIANT) -> List[Row]:
+        rows = self.rows if variant == DEFAULT_VARIANT else self.variants.get(variant, [])
+        return [r for r in rows if r.kind == "student"]
 
 
-def load_report_data(metrics_dir: Path, languages: Optional[Sequence[str]] = None) -> ReportData:
-    """Read a task's metrics folder; `languages` fixes the column order (default: sorted)."""
-    metrics_dir = Path(metrics_dir)
-    teachers = {p.stem[len("teacher-"):]: _read(p) for p in sorted(metrics_dir.glob("teacher-*.json"))}
-    students = {p.stem[len("student-"):]: _read(p) for p in sorted(metrics_dir.glob("student-*.json"))}
-    if not teachers and not students:
-        raise ValueError(Errors.E401.format(path=metrics_dir))
-    first = next(iter(teachers.values()), None) or next(iter(students.values()))
-    task = first["task"]
-    metric = _metric(task, first)
-    langs = list(languages) if languages else sorted(teachers)
-    all_student_langs = {lang for data in students.values() for lang in data["languages"]}
-    zero_shot = sorted(all_student_langs - set(langs))
-    report = ReportData(task=task, metric=metric, languages=langs, zero_shot=zero_shot)
-    if teachers:
-        report.scores["Teachers"] = {}
-        for lang in langs:
-            if lang not in teachers:
-                raise ValueError(Errors.E402.format(row="Teachers", lang=lang, path=metrics_dir))
-            report.scores["Teachers"][lang] = _score(teachers[lang], lang, metric, metrics_dir)
-        # The paper's zero-shot "teacher" is the best single monolingual model.
-        best = {
-            lang: max(data["languages"][lang][metric] for data in teachers.values())
-            for lang in zero_shot
-            if any(lang in data["languages"] for data in teachers.values())
-        }
-        if best:
-            report.zero_scores["Teachers"] = best
-    for label, method in ROWS[1:]:
-        if method not in students:
-            continue
-        data = students[method]
-        report.scores[label] = {lang: _score(data, lang, metric, metrics_dir) for lang in langs}
-        report.zero_scores[label] = {
-            lang: data["languages"][lang][metric] for lang in zero_shot if lang in data["languages"]
-        }
-    timings_path = metrics_dir / "timings.json"
-    if timings_path.exists():
-        timings = _read(timings_path)
-        report.timings = {label: timings[m] for label, m in ROWS[1:] if m in timings}
-    return report
+def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = None) -> ReportData:
+    """Read a task's run records; `languages` fixes the column order (default: teachers', sorted)."""
+    records = read_records(Path(results_dir))
+    if not records:
+        raise ValueError(Errors.E401.format(path=results_dir))
+    tasks = sorted({r["task"] for r in records})
+    if len(tasks) != 1:
+        raise ValueError(Errors.E404.format(path=results_dir, tasks=tasks))
+    task = tasks[0]
+    trained = sorted({lang for r in records for lang in r["train_langs"]})
+    langs = list(languages) if languages else sorted(
+        {r["name"] for r in records if r["kind"] == "teacher"} or trained
+    )
+    tested = {lang for r in records for lang in r["test"]["languages"]}
+    zero_shot = sorted(tested - set(trained) - set(langs))
+    metric = _metric(task, records)
+    groups: Dict[Tuple[str, str, str], List[dict]] = defaultdict(list)
+    for record in records:
+        if record["kind"] == "teacher" or (record["kind"] == "spacy" and record["name"] != "xx"):
+            key = (record["kind"], "*", record["variant"])
+        else:
+            key = (record["kind"], record["name"], record["variant"])
+        groups[key].append(record)
+    by_variant: Dict[str, List[Row]] = defaultdict(list)
+    for (kind, name, variant), runs in groups.items():
+        by_variant[variant].append(Row(_label(task, kind, name), kind, _row_name(kind, name), variant, runs))
+    for rows in by_variant.values():
+        rows.sort(key=_order)
+    rows = by_variant.pop(DEFAULT_VARIANT, [])
+    return ReportData(task, metric, langs, zero_shot, rows, dict(sorted(by_variant.items())))
 
 
-def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
-    """The paper-shaped tables (scores × 100), zero-shot table and training times."""
-    name = _METRIC_NAMES.get(report.metric, report.metric)
-    lines = [f"# {title or report.task.upper() + ' results'}", ""]
-    lines += [f"{name} on each language's test set (× 100); Avg is the macro average.", ""]
-    lines += _table(report.rows, report.languages, report.scores)
-    zero_rows = [r for r in report.rows if report.zero_scores.get(r)]
-    if report.zero_shot and zero_rows:
-        lines += ["", "## Zero-shot", ""]
-        lines += [f"{name} on languages no student was trained on (× 100); Teachers = the "
-                  "best single monolingual teacher.", ""]
-        lines += _table(zero_rows, report.zero_shot, report.zero_scores)
-    if report.timings:
-        base = report.timings.get("Baseline")
-        lines += ["", "## Student training time", "", "| Method | seconds | × Baseline |",
-                  "|---|---:|---:|"]
-        for label in report.rows:
-            if label in report.timings:
-                secs = report.timings[label]
-                ratio = f"{secs / base:.2f}" if base else "–"
-                lines.append(f"| {label} | {secs:.1f} | {ratio} |")
-    return "\n".join(lines) + "\n"
+def _row_name(kind: str, name: str) -> str:
+    return "per-language" if name == "*" else name
 
 
-def average(values: Dict[str, float], languages: Sequence[str]) -> Optional[float]:
-    """Macro average over `languages`, None if any is missing."""
-    if not languages or any(lang not in values for lang in languages):
-        return None
-    return sum(values[lang] for lang in languages) / len(languages)
+def _label(task: str, kind: str, name: str) -> str:
+    if kind == "teacher":
+        return "Teachers"
+    if kind == "spacy":
+        component = _SPACY_COMPONENT.get(task, task)
+        return f"spaCy {component}, " + ("one xx model" if name == "xx" else "per language")
+    return METHODS.get(name, name)
 
 
-def _table(rows: Sequence[str], langs: Sequence[str], scores: Dict[str, Dict[str, float]]) -> List[str]:
-    out = ["| | " + " | ".join(langs) + " | Avg |", "|---|" + "---:|" * (len(langs) + 1)]
-    for row in rows:
-        cells = [_fmt(scores[row].get(lang)) for lang in langs]
-        cells.append(_fmt(average(scores[row], langs)))
-        out.append(f"| {row} | " + " | ".join(cells) + " |")
-    return out
+def _order(row: Row) -> Tuple[int, int, str]:
+    kinds = {"teacher": 0, "spacy": 1, "student": 2}
+    methods = list(METHODS)
+    within = 0 if row.name == "per-language" else 1
+    if row.kind == "student":
+        within = methods.index(row.name) if row.name in methods else len(methods)
+    return kinds[row.kind], within, row.name
 
 
-def _fmt(value: Optional[float]) -> str:
-    return "–" if value is None else f"{100 * value:.2f}"
-
-
-def _metric(task: str, data: dict) -> str:
+def _metric(task: str, records: List[dict]) -> str:
     if task == "ner":
         return "ents_f"
-    some_lang = next(iter(data["languages"].values()))
-    return "pos_acc" if "pos_acc" in some_lang else "tag_acc"
+    for record in records:
+        for scores in record["test"]["languages"].values():
+            if "pos_acc" in scores:
+                return "pos_acc"
+    return "tag_acc"
 
 
-def _score(data: dict, lang: str, metric: str, metrics_dir: Path) -> float:
-    try:
-        return float(data["languages"][lang][metric])
-    except KeyError:
-        raise ValueError(
-            Errors.E402.format(row=data.get("model", "?"), lang=lang, path=metrics_dir)
-        ) from None
-
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(Errors.E403.format(path=path, err=err)) from None
+def _score(record: dict, lang: str, metric: str) -> Optional[float]:
+    scores = record["test"]["languages"].get(lang)
+    if scores is None or scores.get(metric) is None:
+        return None
+    return float(scores[metric])

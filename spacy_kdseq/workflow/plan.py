@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
+from ..errors import Errors
 from .units import TrainUnit
 
 SPACY_XX = "xx"
@@ -123,12 +124,9 @@ def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[Tra
         if recorded != wanted:
             changed = sorted(k for k in set(recorded) | set(wanted) if recorded.get(k) != wanted.get(k))
             details = ", ".join(f"{k}: {recorded.get(k)!r} → {wanted.get(k)!r}" for k in changed)
-            raise ValueError(
-                f"{unit.record} records a {unit.label} run made with other settings ({details}). "
-                "Give runs with new settings their own variant name (--vars.variant, e.g. "
-                "'w64' for a smaller student) so both are kept, or delete that record (and "
-                f"{unit.output}) to redo the run."
-            )
+            raise ValueError(Errors.E405.format(
+                record=unit.record, unit=unit.label, details=details, output=unit.output
+            ))
         if need_model and not (unit.output / "model-best").exists():
             todo.append(unit)
     return todo

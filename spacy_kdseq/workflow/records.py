@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..errors import Errors
+
 RECORD_VERSION = 1
 KINDS = ("teacher", "student", "spacy")
 
@@ -44,11 +46,11 @@ def read_curve(log_path: Path) -> List[Tuple[int, float]]:
 
 
 def summarise_training(
-    curve: List[Tuple[int, float]], training: Dict[str, Any], wall_seconds: float
+    curve: List[Tuple[int, float]], training: Dict[str, Any], wall_seconds: float, log_path: Path
 ) -> Dict[str, Any]:
     """Steps taken, best step (spaCy's rule: highest score, later step on ties), why it stopped."""
     if not curve:
-        raise ValueError("the training log holds no evaluation: the run never reached eval_frequency")
+        raise ValueError(Errors.E406.format(path=log_path))
     best_dev, best_step = max((score, step) for step, score in curve)
     steps = curve[-1][0]
     max_steps = int(training["max_steps"])
@@ -117,7 +119,10 @@ def read_records(results_dir: Path) -> List[Dict[str, Any]]:
     """Every run record under `results_dir` (recursively), in path order."""
     records = []
     for path in sorted(Path(results_dir).rglob("*.json")):
-        data = json.loads(path.read_text(encoding="utf8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(Errors.E403.format(path=path, err=err)) from None
         if isinstance(data, dict) and data.get("kind") in KINDS and "test" in data:
             data["path"] = str(path)
             records.append(data)

@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from .records import make_record, read_curve, summarise_training, write_json_atomic
 
@@ -74,7 +74,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
         _train(unit, tmp, overrides)
         wall = time.perf_counter() - start
         curve = read_curve(tmp / LOG_NAME)
-        training = summarise_training(curve, _training_section(tmp), wall)
+        training = summarise_training(curve, _training_section(tmp), wall, unit.output / LOG_NAME)
         test = _evaluate(unit, tmp / "model-best")
         _replace_dir(tmp, unit.output)
     except BaseException:
@@ -141,8 +141,16 @@ def _quote(value: Any) -> str:
     return shlex.quote(str(value))
 
 
-def stale_partials(directory: Path) -> List[Path]:
-    """Leftovers of killed units under `directory` (never trusted, safe to delete)."""
-    if not directory.exists():
-        return []
-    return sorted(p for p in directory.rglob(".*.partial-*") if p.is_dir())
+def annotate_teachers(task: str, root: Path, teachers: Dict[str, str]) -> None:
+    """Build (or reuse) the knowledge cache of `teachers` over ROOT's training corpus."""
+    from spacy.util import load_config
+
+    from ..distill.train import prepare
+
+    corpus = root / "corpus" / task
+    config = load_config(Path(f"configs/student-{task}.cfg"), overrides={
+        "paths.train": str(corpus / "train"), "paths.dev": str(corpus / "dev"),
+        "distillation.method": "posterior", "distillation.cache_dir": str(root / "kd-cache" / task),
+    }, interpolate=False)
+    config["distillation"]["teachers"] = dict(teachers)
+    prepare(config)

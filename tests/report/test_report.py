@@ -1,69 +1,118 @@
+"""The report from run records: mean ± std over seeds, rows, zero-shot, verdicts, figures."""
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Dict
 
 import pytest
 
-from spacy_kdseq.report import ROWS, load_report_data, plot_report, render_markdown
+from spacy_kdseq.report import load_report_data, render_markdown, verdicts
+from spacy_kdseq.report.plot import plot_curves, plot_report
+from spacy_kdseq.workflow.records import make_record, write_json_atomic
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def _write(path: Path, task: str, model: str, scores: dict, metric: str) -> None:
-    data = {
-        "model": model,
-        "task": task,
-        "languages": {lang: {metric: value, "n_docs": 1, "n_words": 1} for lang, value in scores.items()},
-    }
-    path.write_text(json.dumps(data), encoding="utf8")
+def _record(root: Path, rel: str, kind: str, name: str, scores: Dict[str, float], *,
+            seed: int = 0, dev: float = 0.5, variant: str = "default", langs=("en", "ta")) -> None:
+    test = {"languages": {lang: {"pos_acc": v, "n_docs": 1, "n_words": 1} for lang, v in scores.items()}}
+    training = {"max_steps": 100, "patience": 20, "eval_frequency": 10, "steps": 60, "best_step": 40,
+                "best_dev": dev, "stopped_by": "patience", "wall_seconds": 120.0}
+    record = make_record(task="pos", kind=kind, name=name, variant=variant, seed=seed,
+                         train_langs=list(langs), overrides={"training.patience": 20}, training=training,
+                         curve=[(0, 0.1), (40, dev), (60, dev - 0.01)], test=test)
+    write_json_atomic(root / f"{rel}.json", record)
 
 
 @pytest.fixture
-def pos_metrics(tmp_path: Path) -> Path:
-    _write(tmp_path / "teacher-en.json", "pos", "t-en", {"en": 0.95, "de": 0.30}, "pos_acc")
-    _write(tmp_path / "teacher-ta.json", "pos", "t-ta", {"ta": 0.80, "de": 0.40}, "pos_acc")
-    for i, (_, method) in enumerate(ROWS[1:]):
-        _write(tmp_path / f"student-{method}.json", "pos", method,
-               {"en": 0.90 + i / 100, "ta": 0.70 + i / 100, "de": 0.35}, "pos_acc")
-    (tmp_path / "timings.json").write_text(json.dumps({"none": 10.0, "structure": 12.0}))
+def results(tmp_path: Path) -> Path:
+    _record(tmp_path, "teachers/en", "teacher", "en", {"en": 0.95, "de": 0.30}, langs=["en"])
+    _record(tmp_path, "teachers/ta", "teacher", "ta", {"ta": 0.80, "de": 0.40}, langs=["ta"])
+    _record(tmp_path, "spacy/en", "spacy", "en", {"en": 0.94, "de": 0.20}, langs=["en"])
+    _record(tmp_path, "spacy/ta", "spacy", "ta", {"ta": 0.78, "de": 0.25}, langs=["ta"])
+    _record(tmp_path, "spacy/xx", "spacy", "xx", {"en": 0.93, "ta": 0.75, "de": 0.33})
+    for seed, (en, ta) in enumerate([(0.90, 0.70), (0.92, 0.72)]):
+        _record(tmp_path, f"students/none/seed-{seed}", "student", "none",
+                {"en": en, "ta": ta, "de": 0.35}, seed=seed, dev=0.80)
+    for seed, (en, ta) in enumerate([(0.95, 0.80), (0.96, 0.81)]):
+        _record(tmp_path, f"students/structure/seed-{seed}", "student", "structure",
+                {"en": en, "ta": ta, "de": 0.45}, seed=seed, dev=0.85)
+    # A method better on test but worse on dev must never be picked as the best.
+    _record(tmp_path, "students/topk/seed-0", "student", "topk", {"en": 0.99, "ta": 0.99, "de": 0.9}, dev=0.70)
+    _record(tmp_path, "students-w64/structure/seed-0", "student", "structure",
+            {"en": 0.90, "ta": 0.70, "de": 0.30}, dev=0.75, variant="w64")
     return tmp_path
 
 
-def test_tables_have_every_row_language_and_average(pos_metrics: Path) -> None:
-    data = load_report_data(pos_metrics, ["en", "ta"])
-    assert data.rows == [label for label, _ in ROWS]
-    assert data.zero_shot == ["de"]
-    assert data.zero_scores["Teachers"]["de"] == pytest.approx(0.40)
+def test_rows_in_paper_order_with_mean_and_std(results: Path) -> None:
+    data = load_report_data(results, ["en", "ta"])
+    assert [r.label for r in data.rows] == [
+        "Teachers", "spaCy morphologizer, per language", "spaCy morphologizer, one xx model",
+        "Baseline", "Top-K", "Structure",
+    ]
+    assert data.zero_shot == ["de"] and list(data.variants) == ["w64"]
     text = render_markdown(data)
-    assert "| Teachers | 95.00 | 80.00 | 87.50 |" in text
-    assert "| Baseline | 90.00 | 70.00 | 80.00 |" in text
-    assert "| Structure | 96.00 | 76.00 | 86.00 |" in text
-    assert "## Zero-shot" in text and "| Pos.+Top-WK | 35.00 | 35.00 |" in text
-    assert "| Structure | 12.0 | 1.20 |" in text
+    assert "| Teachers (2 models) | 1 | 95.00 | 80.00 | 87.50 |" in text
+    # 2 seeds: en 90/92 → 91 ± 1.41; run averages 80 and 82 → 81 ± 1.41
+    assert "| Baseline | 2 | 91.00 ± 1.41 | 71.00 ± 1.41 | 81.00 ± 1.41 |" in text
+    assert "| spaCy morphologizer, one xx model | 1 | 93.00 | 75.00 | 84.00 |" in text
 
 
-def test_plot_writes_png(pos_metrics: Path, tmp_path: Path) -> None:
-    out = tmp_path / "plot" / "report.png"
-    plot_report(load_report_data(pos_metrics), out)
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_zero_shot_uses_the_best_single_model(results: Path) -> None:
+    text = render_markdown(load_report_data(results, ["en", "ta"]))
+    zero = text[text.index("## Zero-shot"):text.index("## Verdicts")]
+    assert "| Teachers (2 models) | 1 | 40.00 | 40.00 |" in zero
+    assert "| spaCy morphologizer, per language (2 models) | 1 | 25.00 | 25.00 |" in zero
+    assert "| Structure | 2 | 45.00 ± 0.00 | 45.00 ± 0.00 |" in zero
 
 
-def test_missing_language_is_an_error(pos_metrics: Path) -> None:
-    with pytest.raises(ValueError, match="E402.*'fr'"):
-        load_report_data(pos_metrics, ["en", "fr"])
+def test_verdicts_pick_the_best_method_on_dev(results: Path) -> None:
+    lines = verdicts(load_report_data(results, ["en", "ta"]))
+    text = "\n".join(lines)
+    assert "best KD method on dev is Structure" in text and "Top-K" not in text
+    assert "a gain of +7.00" in text and "spread: **yes**" in text
+    assert "vs N stock-spaCy models: Avg 88.00 ± 0.71 vs 86.00: at least as good: **yes**" in text
+    assert "Zero-shot: Structure Avg 45.00 ± 0.00 vs the best single teacher's 40.00: +5.00" in text
+    # one seed each in the w64 variant: the spread bar cannot be met
+    assert "**w64**" not in text  # no w64 baseline: no claim at all
 
 
-def test_empty_or_corrupt_folder(tmp_path: Path) -> None:
+def test_one_seed_never_meets_the_spread_bar(tmp_path: Path) -> None:
+    _record(tmp_path, "students/none/seed-0", "student", "none", {"en": 0.5, "ta": 0.5}, dev=0.5)
+    _record(tmp_path, "students/posterior/seed-0", "student", "posterior", {"en": 0.9, "ta": 0.9}, dev=0.9)
+    text = "\n".join(verdicts(load_report_data(tmp_path, ["en", "ta"])))
+    assert "spread: **no** (needs ≥ 2 seeds each)" in text
+
+
+def test_figures(results: Path, tmp_path: Path) -> None:
+    data = load_report_data(results, ["en", "ta"])
+    plot_report(data, tmp_path / "out" / "report.png")
+    plot_curves(data, tmp_path / "out" / "curves.png")
+    assert (tmp_path / "out" / "report.png").read_bytes()[:8] == PNG
+    assert (tmp_path / "out" / "curves.png").read_bytes()[:8] == PNG
+
+
+def test_empty_corrupt_or_mixed_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="E401"):
         load_report_data(tmp_path)
-    (tmp_path / "student-none.json").write_text("{not json")
+    (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="E403"):
+        load_report_data(tmp_path)
+    (tmp_path / "bad.json").unlink()
+    _record(tmp_path, "a", "student", "none", {"en": 0.5})
+    record = json.loads((tmp_path / "a.json").read_text())
+    record["task"] = "ner"
+    (tmp_path / "b.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="E404"):
         load_report_data(tmp_path)
 
 
-def test_report_cli(pos_metrics: Path) -> None:
+def test_report_cli(results: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "spacy_kdseq", "report", str(pos_metrics), "--languages", "en ta"],
+        [sys.executable, "-m", "spacy_kdseq", "report", str(results), "--languages", "en ta"],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (pos_metrics / "report.md").exists() and (pos_metrics / "report.png").exists()
+    for name in ("report.md", "report.png", "curves.png"):
+        assert (results / name).exists()

@@ -1,0 +1,166 @@
+"""The Markdown report: main and zero-shot tables, verdicts, training cost, variants, runs."""
+import statistics
+from typing import List, Optional, Sequence
+
+from .tables import DEFAULT_VARIANT, Cell, ReportData, Row
+
+
+def fmt(cell: Optional[Cell]) -> str:
+    """``77.84 ± 0.31`` (× 100); one run has no ± part; a missing score is a dash."""
+    if cell is None:
+        return "–"
+    text = f"{100 * cell.mean:.2f}"
+    return text if cell.std is None else f"{text} ± {100 * cell.std:.2f}"
+
+
+def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
+    """The whole report as Markdown."""
+    lines = [f"# {title or report.task.upper() + ' results'}", ""]
+    lines += [
+        f"{report.metric_name} on each language's test set (× 100), mean ± sample std over "
+        "seeds (runs = number of seeds; teachers and stock-spaCy models are trained once). "
+        "Avg is the macro average, its ± the std over seeds of each run's average.", "",
+    ]
+    lines += _score_table(report.rows, report.languages, report, zero=False)
+    zero_rows = [r for r in report.rows if any(r.zero_cell(l, report.metric) for l in report.zero_shot)]
+    if report.zero_shot and zero_rows:
+        lines += ["", "## Zero-shot", "",
+                  f"{report.metric_name} on languages no student was trained on (× 100). Teachers "
+                  "and per-language spaCy models: the best single model for each language.", ""]
+        lines += _score_table(zero_rows, report.zero_shot, report, zero=True)
+    lines += ["", "## Verdicts", ""] + verdicts(report)
+    lines += ["", "## Training cost", ""] + _cost_table(report.rows)
+    for variant, rows in report.variants.items():
+        lines += ["", f"## Variant `{variant}`", "",
+                  "Chosen between on dev (the mean best dev score of training); test shown "
+                  "beside it.", ""]
+        lines += _variant_table(rows, report)
+    lines += ["", "## Runs", ""] + _runs_table(report)
+    return "\n".join(lines) + "\n"
+
+
+def _score_table(rows: Sequence[Row], langs: Sequence[str], report: ReportData, zero: bool) -> List[str]:
+    out = ["| | runs | " + " | ".join(langs) + " | Avg |", "|---|---:|" + "---:|" * (len(langs) + 1)]
+    for row in rows:
+        if zero:
+            cells = [row.zero_cell(lang, report.metric) for lang in langs]
+            found = [c for c in cells if c is not None]
+            avg = _zero_average(row, langs, report) if len(found) == len(langs) else None
+        else:
+            cells = [row.cell(lang, report.metric) for lang in langs]
+            avg = row.average(langs, report.metric)
+        runs = len({r["name"] for r in row.records}) if row.per_language else len(row.records)
+        label = f"{row.label} ({runs} models)" if row.per_language else row.label
+        out.append(f"| {label} | {1 if row.per_language else runs} | "
+                   + " | ".join(fmt(c) for c in cells) + f" | {fmt(avg)} |")
+    return out
+
+
+def _zero_average(row: Row, langs: Sequence[str], report: ReportData) -> Optional[Cell]:
+    if row.per_language:
+        cells = [row.zero_cell(lang, report.metric) for lang in langs]
+        return Cell([statistics.fmean(c.mean for c in cells if c is not None)])
+    return row.average(langs, report.metric)
+
+
+def best_kd(report: ReportData, variant: str = DEFAULT_VARIANT) -> Optional[Row]:
+    """The distillation method with the highest mean best dev score (never chosen on test)."""
+    candidates = [r for r in report.students(variant) if r.name != "none" and r.dev is not None]
+    return max(candidates, key=lambda r: r.dev.mean) if candidates else None
+
+
+def verdicts(report: ReportData) -> List[str]:
+    """The results issue's bars, stated from the numbers (best KD method chosen on dev)."""
+    metric, langs = report.metric, report.languages
+    out: List[str] = []
+    for variant in [DEFAULT_VARIANT, *report.variants]:
+        students = {r.name: r for r in report.students(variant)}
+        base, kd = students.get("none"), best_kd(report, variant)
+        if base is None or kd is None:
+            continue
+        b, k = base.average(langs, metric), kd.average(langs, metric)
+        if b is None or k is None:
+            continue
+        margin = max(b.std or 0.0, k.std or 0.0)
+        gain = k.mean - b.mean
+        met = gain > margin and b.n > 1 and k.n > 1
+        out.append(
+            f"- **{variant}**: best KD method on dev is {kd.label} ({k.n} seeds): Avg {fmt(k)} vs "
+            f"the baseline's {fmt(b)} ({b.n} seeds), a gain of {100 * gain:+.2f}; the larger std is "
+            f"{100 * margin:.2f}. Beats the baseline by more than its spread: "
+            f"**{'yes' if met else 'no'}**" + ("" if b.n > 1 and k.n > 1 else " (needs ≥ 2 seeds each)") + "."
+        )
+    kd = best_kd(report)
+    k = kd.average(langs, metric) if kd else None
+    for kind_name, what, strict in ((("spacy", "per-language"), "N stock-spaCy models", False),
+                                    (("spacy", "xx"), "the stock-spaCy `xx` model", True)):
+        row = report.row(*kind_name)
+        ref = row.average(langs, metric) if row else None
+        if kd is None or k is None or ref is None:
+            continue
+        met = k.mean > ref.mean if strict else k.mean >= ref.mean
+        out.append(f"- {kd.label} (one model) vs {what}: Avg {fmt(k)} vs {fmt(ref)}: "
+                   f"{'at least as good' if not strict else 'better'}: **{'yes' if met else 'no'}**.")
+    teachers = report.row("teacher", "per-language")
+    if kd is not None and teachers is not None and report.zero_shot:
+        t = _zero_average(teachers, report.zero_shot, report)
+        z = kd.average(report.zero_shot, metric)
+        if t is not None and z is not None:
+            gain = z.mean - t.mean
+            out.append(f"- Zero-shot: {kd.label} Avg {fmt(z)} vs the best single teacher's "
+                       f"{fmt(t)}: {100 * gain:+.2f}; at least +2.00: **{'yes' if gain >= 0.02 else 'no'}**.")
+    return out or ["- Not enough runs yet (a baseline and a KD method are needed)."]
+
+
+def _cost_table(rows: Sequence[Row]) -> List[str]:
+    out = ["| | runs | steps | best step | stopped by patience | minutes | s / step | × Baseline |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    base = next((r for r in rows if r.kind == "student" and r.name == "none"), None)
+    base_rate = _seconds_per_step(base) if base else None
+    for row in rows:
+        t = [r["training"] for r in row.records]
+        rate = _seconds_per_step(row)
+        ratio = f"{rate / base_rate:.2f}" if base_rate and row.kind == "student" else "–"
+        patience = sum(x["stopped_by"] == "patience" for x in t)
+        out.append(
+            f"| {row.label} | {len(t)} | {statistics.fmean(x['steps'] for x in t):.0f} | "
+            f"{statistics.fmean(x['best_step'] for x in t):.0f} | {patience}/{len(t)} | "
+            f"{statistics.fmean(x['wall_seconds'] for x in t) / 60:.1f} | {rate:.3f} | {ratio} |"
+        )
+    out += ["", "Wall time includes the dev evaluations; runs shared the 2-core machine with "
+            "another run, so compare s / step only between runs made side by side."]
+    return out
+
+
+def _seconds_per_step(row: Row) -> float:
+    t = [r["training"] for r in row.records]
+    return sum(x["wall_seconds"] for x in t) / max(1, sum(x["steps"] for x in t))
+
+
+def _variant_table(rows: Sequence[Row], report: ReportData) -> List[str]:
+    out = ["| | runs | overrides | dev (best) | test Avg |", "|---|---:|---|---:|---:|"]
+    for row in rows:
+        overrides = _distinct_overrides(row)
+        out.append(f"| {row.label} | {len(row.records)} | {overrides} | {fmt(row.dev)} | "
+                   f"{fmt(row.average(report.languages, report.metric))} |")
+    return out
+
+
+def _distinct_overrides(row: Row) -> str:
+    shown = {k: v for k, v in row.records[0]["overrides"].items()
+             if not k.startswith(("paths.", "system.seed", "distillation.cache_dir", "distillation.method"))}
+    return ", ".join(f"`{k}={v}`" for k, v in sorted(shown.items())) or "–"
+
+
+def _runs_table(report: ReportData) -> List[str]:
+    out = ["| run | variant | seed | steps | best step | dev | minutes | commit |",
+           "|---|---|---:|---:|---:|---:|---:|---|"]
+    rows = report.rows + [r for rows in report.variants.values() for r in rows]
+    for row in rows:
+        for r in sorted(row.records, key=lambda r: (r["name"], r["seed"])):
+            t = r["training"]
+            commit = (r.get("commit") or "?")[:7] + ("+" if r.get("dirty") else "")
+            name = f"{r['kind']} {r['name']}"
+            out.append(f"| {name} | {r['variant']} | {r['seed']} | {t['steps']} | {t['best_step']} | "
+                       f"{100 * t['best_dev']:.2f} | {t['wall_seconds'] / 60:.1f} | {commit} |")
+    return out

@@ -1,0 +1,119 @@
+"""Workflow units on real slices: atomic runs, records, accumulation, failures, settings."""
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from spacy_kdseq.corpora import convert_corpus
+from spacy_kdseq.workflow.backends import UnitsFailed, run_serial
+from spacy_kdseq.workflow.plan import pending, student_units, teacher_model, teacher_units
+from spacy_kdseq.workflow import units as units_module
+from spacy_kdseq.workflow.units import annotate_teachers, run_unit
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = {
+    "components.tok2vec.model.encode.width": 32,
+    "components.tok2vec.model.encode.depth": 1,
+    "training.max_steps": 12,
+    "training.eval_frequency": 6,
+    "training.batcher.size.start": 400,
+    "training.batcher.size.stop": 400,
+}
+LANGS = ["es", "nl"]
+
+
+def _label(unit) -> str:
+    return unit.label
+
+
+@pytest.fixture(scope="module")
+def root(shared_data: Path, tmp_path_factory) -> Path:
+    """A workflow root with 60/30/30-sentence es+nl NER corpora and trained tiny teachers."""
+    root = tmp_path_factory.mktemp("workflow")
+    files = {"es": "esp", "nl": "ned"}
+    for lang, prefix in files.items():
+        for split, suffix, limit in (("train", "train", 60), ("dev", "testa", 30), ("test", "testb", 30)):
+            out = root / "corpus" / "ner" / split / f"{lang}.spacy"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            convert_corpus(shared_data / "conll2002" / f"{prefix}.{suffix}", out, lang, limit=limit)
+    cwd = os.getcwd()
+    os.chdir(REPO)  # units name the repository's configs by relative path, as project.yml does
+    try:
+        run_serial(teacher_units("ner", root, LANGS, [], overrides=TINY), run_unit, _label)
+        annotate_teachers("ner", root, {lang: str(teacher_model(root, "ner", lang)) for lang in LANGS})
+        yield root
+    finally:
+        os.chdir(cwd)
+
+
+def _students(root: Path, methods, seeds, **overrides):
+    return student_units("ner", root, LANGS, [], methods, seeds, overrides={**TINY, **overrides})
+
+
+def _partials(root: Path):
+    return [p for p in root.rglob("*") if ".partial-" in p.name or ".old-" in p.name]
+
+
+def test_teacher_records_hold_the_run(root: Path) -> None:
+    record = json.loads((root / "results" / "ner" / "teachers" / "es.json").read_text())
+    assert record["kind"] == "teacher" and record["name"] == "es" and record["train_langs"] == ["es"]
+    assert [step for step, _ in record["curve"]] == [0, 6, 12]
+    training = record["training"]
+    assert training["steps"] == 12 and training["stopped_by"] == "max_steps"
+    assert max(score for _, score in record["curve"]) == training["best_dev"]
+    assert training["wall_seconds"] > 0 and record["commit"]
+    assert list(record["test"]["languages"]) == ["es"]
+    assert record["overrides"]["training.max_steps"] == 12
+    assert (root / "training" / "ner" / "teachers" / "es" / "train-log.jsonl").exists()
+    assert pending(teacher_units("ner", root, LANGS, [], overrides=TINY), need_model=True) == []
+
+
+def test_a_second_method_keeps_the_first(root: Path) -> None:
+    run_serial(_students(root, ["none"], [0]), run_unit, _label)
+    first = root / "results" / "ner" / "students" / "none" / "seed-0.json"
+    model = root / "training" / "ner" / "students" / "none" / "seed-0" / "model-best"
+    before = (first.read_bytes(), model.stat().st_mtime_ns)
+    run_serial(_students(root, ["structure"], [0]), run_unit, _label)
+    assert (first.read_bytes(), model.stat().st_mtime_ns) == before
+    second = json.loads((root / "results" / "ner" / "students" / "structure" / "seed-0.json").read_text())
+    assert second["kind"] == "student" and second["name"] == "structure"
+    assert sorted(second["test"]["languages"]) == LANGS
+    assert pending(_students(root, ["none", "structure"], [0])) == []
+    assert not _partials(root)
+
+
+def test_other_settings_never_reuse_a_record(root: Path) -> None:
+    run_serial(_students(root, ["none"], [0]), run_unit, _label)
+    with pytest.raises(ValueError, match=r"E405.*training.max_steps: 12 → 13"):
+        pending(_students(root, ["none"], [0], **{"training.max_steps": 13}))
+
+
+def test_a_failed_unit_keeps_the_others_and_a_rerun_does_only_it(root: Path) -> None:
+    good, bad = _students(root, ["none"], [1, 2])
+    broken = dataclasses.replace(bad, overrides={**bad.overrides, "training.optimizer.learn_rate": "fast"})
+    with pytest.raises(UnitsFailed, match="seed 2"):
+        run_serial([good, broken], run_unit, _label)
+    assert good.record.exists() and not bad.record.exists() and not bad.output.exists()
+    assert not _partials(root)
+    assert pending([good, bad]) == [bad]
+    run_serial(pending([good, bad]), run_unit, _label)
+    assert bad.record.exists()
+
+
+def test_a_unit_killed_late_leaves_the_old_output(root: Path, monkeypatch) -> None:
+    (unit,) = _students(root, ["none"], [0])
+    if not unit.record.exists():
+        run_unit(unit)
+    record, model = unit.record.read_bytes(), (unit.output / "model-best" / "meta.json").read_bytes()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(units_module, "_evaluate", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_unit(unit)
+    assert unit.record.read_bytes() == record
+    assert (unit.output / "model-best" / "meta.json").read_bytes() == model
+    assert not _partials(root)
