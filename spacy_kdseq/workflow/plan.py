@@ -113,7 +113,11 @@ def spacy_units(
 
 
 def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[TrainUnit]:
-    """The units still to run; raises if a record was made with other settings."""
+    """The units still to run; raises if a record was made with other settings.
+
+    Settings are compared as the run sees them: an override, else the config's own
+    value, so `--patience 1600` and a config saying `patience = 1600` are the same run.
+    """
     todo = []
     for unit in units:
         if not unit.record.exists():
@@ -121,12 +125,35 @@ def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[Tra
             continue
         recorded = json.loads(unit.record.read_text(encoding="utf8")).get("overrides", {})
         wanted = json.loads(json.dumps(unit.all_overrides(), sort_keys=True, default=str))
-        if recorded != wanted:
-            changed = sorted(k for k in set(recorded) | set(wanted) if recorded.get(k) != wanted.get(k))
-            details = ", ".join(f"{k}: {recorded.get(k)!r} → {wanted.get(k)!r}" for k in changed)
+        config = _flat_config(unit.config)
+        changed = sorted(
+            key for key in set(recorded) | set(wanted)
+            if recorded.get(key, config.get(key)) != wanted.get(key, config.get(key))
+        )
+        if changed:
+            details = ", ".join(
+                f"{k}: {recorded.get(k, config.get(k))!r} → {wanted.get(k, config.get(k))!r}" for k in changed
+            )
             raise ValueError(Errors.E405.format(
                 record=unit.record, unit=unit.label, details=details, output=unit.output
             ))
         if need_model and not (unit.output / "model-best").exists():
             todo.append(unit)
     return todo
+
+
+def _flat_config(path: Path) -> Dict[str, Any]:
+    """Every `section.key` value of a config file, uninterpolated, as JSON values."""
+    from spacy.util import load_config
+
+    flat: Dict[str, Any] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{key}.", value)
+            else:
+                flat[f"{prefix}{key}"] = json.loads(json.dumps(value, default=str))
+
+    walk("", load_config(path, interpolate=False))
+    return flat

@@ -117,3 +117,10 @@ def test_a_unit_killed_late_leaves_the_old_output(root: Path, monkeypatch) -> No
     assert unit.record.read_bytes() == record
     assert (unit.output / "model-best" / "meta.json").read_bytes() == model
     assert not _partials(root)
+
+
+def test_an_override_equal_to_the_config_is_the_same_run(root: Path) -> None:
+    run_serial(_students(root, ["none"], [0]), run_unit, _label)
+    # configs/student-ner.cfg says dropout = 0.1 and patience = 1600
+    same = _students(root, ["none"], [0], **{"training.dropout": 0.1, "training.patience": 1600})
+    assert pending(same) == []
