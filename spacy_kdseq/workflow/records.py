@@ -84,12 +84,15 @@ def git_state(cwd: Optional[Path] = None) -> Tuple[Optional[str], Optional[bool]
 def make_record(
     *, task: str, kind: str, name: str, variant: str, seed: int, train_langs: List[str],
     overrides: Dict[str, Any], training: Dict[str, Any], curve: List[Tuple[int, float]],
-    test: Dict[str, Any],
+    test: Dict[str, Any], code: Optional[Tuple[Optional[str], Optional[bool]]] = None,
 ) -> Dict[str, Any]:
-    """A run record (see the module docstring) stamped with the commit and the time."""
+    """A run record (see the module docstring) stamped with the commit and the time.
+
+    `code` is the (commit, dirty) state the run started from (default: now).
+    """
     if kind not in KINDS:
         raise ValueError(f"run kind {kind!r} is not one of {KINDS}")
-    commit, dirty = git_state()
+    commit, dirty = code if code is not None else git_state()
     return {
         "version": RECORD_VERSION, "task": task, "kind": kind, "name": name,
         "variant": variant, "seed": seed, "train_langs": list(train_langs),

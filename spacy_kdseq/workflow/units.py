@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
-from .records import make_record, read_curve, summarise_training, write_json_atomic
+from .records import git_state, make_record, read_curve, summarise_training, write_json_atomic
 
 LOG_NAME = "train-log.jsonl"
 
@@ -66,6 +66,7 @@ class TrainUnit:
 
 def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     """Train, evaluate and record one unit atomically; returns the record."""
+    code = git_state()  # the code this run starts from, whatever changes while it trains
     tmp = unit.output.parent / f".{unit.output.name}.partial-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
@@ -83,7 +84,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     record = make_record(
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
         train_langs=list(unit.train_langs), overrides=unit.all_overrides(), training=training,
-        curve=curve, test=test,
+        curve=curve, test=test, code=code,
     )
     write_json_atomic(unit.record, record)
     return record
