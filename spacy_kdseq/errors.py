@@ -3,8 +3,14 @@
 Codes are grouped by area so that modules can add messages without clashing:
 E0xx CRF core, E1xx components, E2xx corpora and evaluation, E3xx distillation,
 E4xx project workflow and report. Access ``Errors.E001`` to get the message
-prefixed with its code, e.g. ``"[E001] ..."``.
+prefixed with its code, e.g. ``"[E001] ..."``. The package raises its own errors as
+``KDSeqError`` (a ``ValueError``), so that the CLI reports them in one line and lets any
+other exception (thinc, numpy, spaCy, a bug) keep its traceback.
 """
+
+
+class KDSeqError(ValueError):
+    """An error in the user's input or setup, with a coded message from ``Errors``."""
 
 
 class _ErrorsWithCodes(type):
@@ -111,7 +117,7 @@ class Errors(metaclass=_ErrorsWithCodes):
             "(teachers: {teachers}) and [distillation] missing_teacher is \"error\". Add a "
             "teacher for {lang!r} or set missing_teacher = \"gold_only\".")
     E305 = ("[distillation] method {method!r} is unknown; use one of {methods}.")
-    E306 = ("[distillation] k must be an integer >= 1 (the number of teacher paths), "
+    E306 = ("[distillation] {key} must be an integer >= 1 (the number of teacher paths), "
             "found {k!r}.")
     E307 = ("[distillation] temperature must be a number > 0, found {temperature!r}.")
     E308 = ("[distillation] {key} must be in [0, 1], found {value!r}.")
@@ -143,6 +149,19 @@ class Errors(metaclass=_ErrorsWithCodes):
     E318 = ("Training corpus path {path!r} does not exist or holds no .spacy files. Set "
             "paths.train (or [corpora.train] path) to the DocBin(s) the teachers should "
             "annotate.")
+    E320 = ("[distillation] k = {value!r}: the key was split in two, because Top-K and "
+            "Top-WK use different k (the reference code: 1 and 10). Set topk_k (paths "
+            "for method \"topk\", default 1) and/or topwk_k (paths for \"topwk\" and "
+            "\"posterior+topwk\", default 10) instead of k, e.g. --distillation.topwk_k 10.")
+    E321 = ("[distillation.loss] must be a table with '@kd_losses' naming a registered "
+            "loss (and its arguments), found {value!r}. See docs/distillation.md, "
+            "\"Your own loss\".")
+    E322 = ("[distillation] method \"none\" trains without teachers, so a "
+            "[distillation.loss] table makes no sense with it; set method to a name for "
+            "your loss, or remove the table.")
+    E323 = ("[distillation.loss] could not be built: {err}. Register the loss with "
+            "`@spacy.registry.kd_losses(\"name.v1\")` in a file passed with --code, and "
+            "give only the arguments it takes.")
     # --- E4xx: project workflow and report ---------------------------------
     E401 = ("report: no 'teacher-*.json' or 'student-*.json' files in {path}. Run "
             "`spacy kdseq evaluate ... --output {path}/student-<method>.json` first.")

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy
 
-from ..errors import Errors, Warnings
+from ..errors import Errors, KDSeqError, Warnings
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -91,9 +91,9 @@ class KnowledgeCache:
             entries = data["entries"]
             version = data["format_version"]
         except (ValueError, KeyError, TypeError) as err:
-            raise ValueError(Errors.E309.format(path=self.manifest_path, err=repr(err))) from None
+            raise KDSeqError(Errors.E309.format(path=self.manifest_path, err=repr(err))) from None
         if version != FORMAT_VERSION or not isinstance(entries, dict):
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E313.format(path=self.dir, found=version, expected=FORMAT_VERSION)
             )
         return entries
@@ -183,9 +183,9 @@ class KnowledgeCache:
         entry = self.entries[name]
         path = self.dir / name
         if not path.exists():
-            raise ValueError(Errors.E309.format(path=path, err="the file is missing"))
+            raise KDSeqError(Errors.E309.format(path=path, err="the file is missing"))
         if hash_file(path) != entry.get("file_sha256"):
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E309.format(path=path, err="its sha256 differs from the manifest's")
             )
         try:
@@ -193,7 +193,7 @@ class KnowledgeCache:
                 arrays = {key: data[key] for key in
                           ("keys", "offsets", "emissions", "transitions", "start", "end")}
         except (OSError, ValueError, KeyError) as err:
-            raise ValueError(Errors.E309.format(path=path, err=repr(err))) from None
+            raise KDSeqError(Errors.E309.format(path=path, err=repr(err))) from None
         L = len(entry["labels"])
         n_docs = len(arrays["keys"])
         consistent = (
@@ -203,7 +203,7 @@ class KnowledgeCache:
             and arrays["transitions"].shape == (L, L)
         )
         if not consistent:
-            raise ValueError(Errors.E309.format(path=path, err="array shapes are inconsistent"))
+            raise KDSeqError(Errors.E309.format(path=path, err="array shapes are inconsistent"))
         return Knowledge(lang=entry["lang"], labels=list(entry["labels"]), **arrays)
 
 

@@ -10,7 +10,7 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 from tqdm import tqdm
 
-from ..errors import Errors, Warnings
+from ..errors import Errors, KDSeqError, Warnings
 from ..layers import NEG
 from ..pipeline.crf_pipe import CRFPipe
 from .cache import Knowledge, doc_key
@@ -32,15 +32,15 @@ def load_teacher(lang: str, path: str, component: str, student_factory: str) -> 
     try:
         nlp = spacy.load(path)
     except (OSError, IOError, ValueError) as err:
-        raise ValueError(Errors.E301.format(lang=lang, path=path, err=err)) from None
+        raise KDSeqError(Errors.E301.format(lang=lang, path=path, err=err)) from None
     pipe = nlp.get_pipe(component) if component in nlp.pipe_names else None
     if not isinstance(pipe, CRFPipe):
-        raise ValueError(
+        raise KDSeqError(
             Errors.E302.format(lang=lang, path=path, name=component, components=nlp.pipe_names)
         )
     factory = nlp.get_pipe_meta(component).factory
     if factory != student_factory:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E303.format(
                 lang=lang, path=path, found=factory, name=component, expected=student_factory
             )

@@ -17,7 +17,7 @@ from spacy.training.initialize import init_nlp
 from spacy.training.loop import train
 from thinc.api import Config
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..lang import get_doc_lang
 from .cache import Knowledge, KnowledgeCache
 from .objective import DistillationObjective
@@ -49,13 +49,13 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
     """Validate everything, load the teachers, and build or reuse the knowledge cache."""
     resolved = config.interpolate()
     if "distillation" not in resolved:
-        raise ValueError(Errors.E311)
+        raise KDSeqError(Errors.E311)
     settings = parse_settings(resolved["distillation"])
     components = resolved.get("components", {})
     student = components.get(settings.component, {})
     factory = student.get("factory")
     if factory not in CRF_FACTORIES:
-        raise ValueError(Errors.E312.format(name=settings.component, components=sorted(components)))
+        raise KDSeqError(Errors.E312.format(name=settings.component, components=sorted(components)))
     if settings.method == "none":
         return Prepared(settings, {}, {}, [], Path(settings.cache_dir))
     teachers = {
@@ -92,7 +92,7 @@ def _read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path
     corpus_path = section.get("path") if isinstance(section, dict) else None
     files = walk_corpus(corpus_path, ".spacy") if corpus_path and Path(corpus_path).exists() else []
     if not files:
-        raise ValueError(Errors.E318.format(path=corpus_path))
+        raise KDSeqError(Errors.E318.format(path=corpus_path))
     vocab = util.get_lang_class("xx")().vocab
     by_file: Dict[Path, Dict[str, list]] = {}
     for path in files:
@@ -100,11 +100,11 @@ def _read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path
         for index, doc in enumerate(DocBin().from_disk(path).get_docs(vocab)):
             lang = get_doc_lang(doc)
             if lang is None:
-                raise ValueError(Errors.E315.format(path=path, index=index))
+                raise KDSeqError(Errors.E315.format(path=path, index=index))
             docs_by_lang[lang].append(doc)
         for lang, docs in docs_by_lang.items():
             if lang not in settings.teachers and settings.missing_teacher == "error":
-                raise ValueError(Errors.E304.format(
+                raise KDSeqError(Errors.E304.format(
                     path=path, n_docs=len(docs), lang=lang, teachers=sorted(settings.teachers)
                 ))
         by_file[Path(path)] = dict(docs_by_lang)

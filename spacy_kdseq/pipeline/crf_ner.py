@@ -8,7 +8,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Ints1d
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, _preview
 
@@ -65,7 +65,7 @@ class CRFEntityRecognizer(CRFPipe):
         scorer: Optional[Callable] = None,
     ) -> None:
         if scheme not in SCHEMES:
-            raise ValueError(Errors.E101.format(name=name, scheme=scheme, schemes=list(SCHEMES)))
+            raise KDSeqError(Errors.E101.format(name=name, scheme=scheme, schemes=list(SCHEMES)))
         super().__init__(
             vocab, model, name, scorer=scorer, loss_normalization=loss_normalization,
             scheme=scheme,
@@ -87,7 +87,7 @@ class CRFEntityRecognizer(CRFPipe):
         try:
             biluo = example.get_aligned_ner()
         except ValueError as err:
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E107.format(
                     name=self.name, index=index, text=_preview(example.reference),
                     error=" ".join(str(err).split()),
