@@ -38,6 +38,7 @@ from spacy.language import Language
 from spacy.scorer import Scorer
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
+from spacy.training.corpus import walk_corpus
 from tqdm import tqdm
 
 from .errors import Errors, KDSeqError
@@ -64,23 +65,36 @@ def parse_data_arg(arg: str) -> Tuple[Optional[str], Path]:
 def load_gold(
     data: Iterable[Tuple[Optional[str], Path]], nlp: Language
 ) -> Tuple[Dict[str, List[Doc]], Dict[str, List[str]]]:
-    """Gold docs grouped by language (forced, else ``get_doc_lang``), and their files."""
+    """Gold docs grouped by language (forced, else ``get_doc_lang``), and their files.
+
+    A directory stands for the .spacy files under it, as in `spacy evaluate`.
+    """
     docs: Dict[str, List[Doc]] = defaultdict(list)
     files: Dict[str, List[str]] = defaultdict(list)
-    for forced, path in data:
-        if not Path(path).is_file():
-            raise KDSeqError(Errors.E201.format(path=path))
-        n_before = sum(len(d) for d in docs.values())
-        for i, doc in enumerate(DocBin().from_disk(path).get_docs(nlp.vocab)):
-            lang = forced or get_doc_lang(doc)
-            if lang is None:
-                raise KDSeqError(Errors.E213.format(path=path, index=i))
-            docs[lang].append(doc)
-            if str(path) not in files[lang]:
-                files[lang].append(str(path))
-        if sum(len(d) for d in docs.values()) == n_before:
-            raise KDSeqError(Errors.E217.format(path=path))
+    for forced, arg in data:
+        for path in _spacy_files(Path(arg)):
+            n_before = sum(len(d) for d in docs.values())
+            for i, doc in enumerate(DocBin().from_disk(path).get_docs(nlp.vocab)):
+                lang = forced or get_doc_lang(doc)
+                if lang is None:
+                    raise KDSeqError(Errors.E213.format(path=path, index=i))
+                docs[lang].append(doc)
+                if str(path) not in files[lang]:
+                    files[lang].append(str(path))
+            if sum(len(d) for d in docs.values()) == n_before:
+                raise KDSeqError(Errors.E217.format(path=path))
     return dict(docs), dict(files)
+
+
+def _spacy_files(path: Path) -> List[Path]:
+    if path.is_dir():
+        found = sorted(Path(p) for p in walk_corpus(path, ".spacy"))
+        if not found:
+            raise KDSeqError(Errors.E222.format(path=path))
+        return found
+    if not path.is_file():
+        raise KDSeqError(Errors.E201.format(path=path))
+    return [path]
 
 
 def detect_task(nlp: Language) -> str:

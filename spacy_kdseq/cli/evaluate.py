@@ -15,7 +15,7 @@ from ._app import app
 def evaluate_cli(
     # fmt: off
     model: str = Arg(..., help="Pipeline name or path"),
-    data: List[str] = Arg(..., help="Gold .spacy files from `spacy kdseq convert`; LANG=PATH forces the language"),
+    data: List[str] = Arg(..., help="Gold .spacy files from `spacy kdseq convert`, or directories of them; LANG=PATH forces the language"),
     output: Optional[Path] = Opt(None, "--output", "-o", help="Output JSON file for the metrics", dir_okay=False),
     markdown: Optional[Path] = Opt(None, "--markdown", "-m", help="Output Markdown table", dir_okay=False),
     task: Optional[str] = Opt(None, "--task", "-t", help="ner or pos (default: from the pipeline's components)"),

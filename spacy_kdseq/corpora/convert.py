@@ -8,6 +8,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
 from ..errors import Errors, KDSeqError
+from ..lang import check_lang
 from ._lines import iter_lines
 from .conll import iter_conll_sentences, read_conll
 from .conllu import iter_conllu_sentences, read_conllu
@@ -88,6 +89,7 @@ def convert_corpus(
     """Write the first `limit` sentences as a DocBin (user data stored, for the
     language), carving a `dev_fraction` of them into `dev_output`. Returns the
     counts read and the number of docs written per output file."""
+    check_lang(lang)
     if limit is not None and limit < 1:
         raise KDSeqError(Errors.E219.format(limit=limit))
     if (dev_fraction > 0) != (dev_output is not None) or not 0 <= dev_fraction < 1:

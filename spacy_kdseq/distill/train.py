@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from spacy import util
+from spacy.language import Language
 from spacy.tokens import DocBin
 from spacy.training.corpus import walk_corpus
 from spacy.training.initialize import init_nlp
 from spacy.training.loop import train
 from thinc.api import Config
 
-from ..errors import Errors, KDSeqError
+from ..errors import Errors, KDSeqError, Warnings
 from ..lang import get_doc_lang
 from .cache import Knowledge, KnowledgeCache
 from .objective import DistillationObjective
@@ -58,13 +59,18 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
         raise KDSeqError(Errors.E312.format(name=settings.component, components=sorted(components)))
     if settings.method == "none":
         return Prepared(settings, {}, {}, [], Path(settings.cache_dir))
+    scheme = student.get("scheme", _default(factory, "scheme"))
     teachers = {
-        lang: load_teacher(lang, path, settings.teacher_pipe_name, factory)
+        lang: load_teacher(
+            lang, path, settings.teacher_pipe_name, student_name=settings.component,
+            student_factory=factory, student_scheme=scheme,
+        )
         for lang, path in sorted(settings.teachers.items())
     }
     labels = union_labels(list(teachers.values()), _warn)
     tag_names = union_tag_names(list(teachers.values()))
     by_file = _read_train_corpus(resolved, settings)
+    _warn_unmatched(by_file, settings)
     cache = KnowledgeCache(Path(settings.cache_dir))
     knowledge: Dict[str, List[Knowledge]] = defaultdict(list)
     for path, docs_by_lang in by_file.items():
@@ -111,6 +117,24 @@ def _read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path
     return by_file
 
 
+def _warn_unmatched(by_file: Dict[Path, Dict[str, list]], settings: DistillSettings) -> None:
+    """Warn, with counts, about docs no teacher will teach and teachers with no docs:
+    a mistyped language code (`convert --lang esp`) would otherwise turn KD off quietly."""
+    counts: Dict[str, int] = defaultdict(int)
+    for docs_by_lang in by_file.values():
+        for lang, docs in docs_by_lang.items():
+            counts[lang] += len(docs)
+    untaught = {lang: n for lang, n in sorted(counts.items()) if lang not in settings.teachers}
+    if untaught:
+        _warn(Warnings.W303.format(
+            counts=", ".join(f"{n} {lang!r}" for lang, n in untaught.items()),
+            teachers=sorted(settings.teachers),
+        ))
+    idle = [lang for lang in sorted(settings.teachers) if lang not in counts]
+    if idle:
+        _warn(Warnings.W304.format(idle=idle, langs=dict(sorted(counts.items()))))
+
+
 def student_config(config: Config, prepared: Prepared) -> Config:
     """The config spaCy trains: student labels = the teachers' union, λ-schedule callback."""
     config = config.copy()
@@ -153,6 +177,11 @@ def distill(
         if prepared.settings.method != "none":
             nlp.get_pipe(prepared.settings.component).distillation_loss = None
     return nlp, prepared
+
+
+def _default(factory: str, key: str) -> Any:
+    """The default of a factory's setting (None if it has no such setting)."""
+    return Language.get_factory_meta(factory).default_config.get(key)
 
 
 def _warn(message: str) -> None:

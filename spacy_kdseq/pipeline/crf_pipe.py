@@ -161,8 +161,12 @@ class CRFPipe(TrainablePipe):
         docs = list(docs)
         if not any(len(doc) for doc in docs):
             return [self.model.ops.alloc1i(0) for _ in docs]
-        scores = self.model.predict(docs)
+        scores = self._forbid_tags(docs, self.model.predict(docs))
         return viterbi_tags(scores, hard_constraints(self.model.get_ref("crf")))
+
+    def _forbid_tags(self, docs: List[Doc], scores: CRFScores) -> CRFScores:
+        """Rule out tags at some tokens in decoding (a subclass's constraints); none here."""
+        return scores
 
     # --- training --------------------------------------------------------
     def update(

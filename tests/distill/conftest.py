@@ -5,7 +5,6 @@ import pytest
 import torch
 from spacy.cli.train import train as spacy_train
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 N_SENTS = 150
 TINY = {
@@ -37,10 +36,8 @@ def _train(config: str, train: Path, output: Path, steps: int) -> Path:
 
 
 @pytest.fixture(scope="session")
-def kd_data(tmp_path_factory):
+def kd_data(tmp_path_factory, shared_data):
     """Corpus dir with es+nl train slices, NER teachers per language, a POS teacher."""
-    if not (DATA / "conll2002" / "esp.train").exists():
-        pytest.skip(f"real corpora not found in {DATA}")
     from spacy_kdseq.corpora import convert_corpus
 
     root = tmp_path_factory.mktemp("kd")
@@ -48,9 +45,9 @@ def kd_data(tmp_path_factory):
     corpus.mkdir()
     teachers = {}
     for lang, name in (("es", "esp.train"), ("nl", "ned.train")):
-        convert_corpus(DATA / "conll2002" / name, corpus / f"{lang}.spacy", lang, limit=N_SENTS)
+        convert_corpus(shared_data / "conll2002" / name, corpus / f"{lang}.spacy", lang, limit=N_SENTS)
         teachers[lang] = _train("teacher-ner.cfg", corpus / f"{lang}.spacy", root / f"teacher-{lang}", 30)
     ta = root / "ta.spacy"
-    convert_corpus(DATA / "ud" / "UD_Tamil-TTB" / "ta_ttb-ud-train.conllu", ta, "ta", limit=30)
+    convert_corpus(shared_data / "ud" / "UD_Tamil-TTB" / "ta_ttb-ud-train.conllu", ta, "ta", limit=30)
     pos_teacher = _train("teacher-pos.cfg", ta, root / "teacher-ta", 2)
     return {"root": root, "corpus": corpus, "teachers": teachers, "pos_teacher": pos_teacher}
