@@ -187,6 +187,9 @@ class Errors(metaclass=_ErrorsWithCodes):
     E327 = ("[distillation] cache_dir {path} is a file, not a directory. Point cache_dir "
             "at a directory (it is created if missing), e.g. --distillation.cache_dir "
             "kd-cache/ner.")
+    E328 = ("The config uses spacy-transformers (a 'transformer' component or a "
+            "spacy-transformers.* function), which is not installed: transformer encoders "
+            "are an optional extra. Install it with `pip install 'spacy-kdseq[transformers]'`.")
     # --- E4xx: project workflow and report ---------------------------------
     E401 = ("report: no 'teacher-*.json' or 'student-*.json' files in {path}. Run "
             "`spacy kdseq evaluate ... --output {path}/student-<method>.json` first.")

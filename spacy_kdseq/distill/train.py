@@ -7,6 +7,7 @@ the KD objective hooked into the student component.
 import sys
 import warnings
 from collections import defaultdict
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -51,6 +52,8 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
     resolved = config.interpolate()
     if "distillation" not in resolved:
         raise KDSeqError(Errors.E311)
+    if _uses_transformers(resolved) and find_spec("spacy_transformers") is None:
+        raise KDSeqError(Errors.E328)
     settings = parse_settings(resolved["distillation"])
     components = resolved.get("components", {})
     student = components.get(settings.component, {})
@@ -177,6 +180,15 @@ def distill(
         if prepared.settings.method != "none":
             nlp.get_pipe(prepared.settings.component).distillation_loss = None
     return nlp, prepared
+
+
+def _uses_transformers(section: Any) -> bool:
+    """Whether a config section names spacy-transformers (its factory or a function)."""
+    if isinstance(section, dict):
+        if section.get("factory") == "transformer":
+            return True
+        return any(_uses_transformers(value) for value in section.values())
+    return isinstance(section, str) and section.startswith("spacy-transformers.")
 
 
 def _default(factory: str, key: str) -> Any:

@@ -228,3 +228,12 @@ def test_kd_weight_schedule():
     assert parse_settings({"method": "none"}).kd_weight_at(0) == 0.0
     constant = parse_settings({"teachers": {"es": "x"}, "kd_weight": 0.5})
     assert constant.kd_weight_at(0) == constant.kd_weight_at(100) == 0.5
+
+
+def test_transformer_config_without_the_extra(monkeypatch, tmp_path):
+    import spacy_kdseq.distill.train as train
+
+    monkeypatch.setattr(train, "find_spec", lambda name: None)
+    config = load_distill_config(CONFIGS / "student-ner-trf.cfg")
+    with pytest.raises(ValueError, match=r"E328.*spacy-kdseq\[transformers\]"):
+        prepare(config)
