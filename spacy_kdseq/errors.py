@@ -3,8 +3,14 @@
 Codes are grouped by area so that modules can add messages without clashing:
 E0xx CRF core, E1xx components, E2xx corpora and evaluation, E3xx distillation,
 E4xx project workflow and report. Access ``Errors.E001`` to get the message
-prefixed with its code, e.g. ``"[E001] ..."``.
+prefixed with its code, e.g. ``"[E001] ..."``. The package raises its own errors as
+``KDSeqError`` (a ``ValueError``), so that the CLI reports them in one line and lets any
+other exception (thinc, numpy, spaCy, a bug) keep its traceback.
 """
+
+
+class KDSeqError(ValueError):
+    """An error in the user's input or setup, with a coded message from ``Errors``."""
 
 
 class _ErrorsWithCodes(type):
@@ -97,13 +103,19 @@ class Errors(metaclass=_ErrorsWithCodes):
             "task {task!r}. Convert the right corpus, or pass --task.")
     E219 = ("--limit must be >= 1, found {limit}.")
     E220 = ("{path}:{line}: a token line needs at least a word and a tag, found {text!r}.")
+    E221 = ("Language code {lang!r} is not one spaCy knows (there is no spacy.lang.{lang}). "
+            "The code recorded on each doc picks its teacher, so a mistyped one would "
+            "leave the docs untaught. Use the code spaCy uses (ISO 639-1 where there is "
+            "one), e.g. es for Spanish, nl for Dutch, en, de, ta, or xx for multilingual.")
+    E222 = ("{path}: no .spacy files in this directory. Give .spacy files from `spacy "
+            "kdseq convert`, or a directory holding them.")
     # --- E3xx: distillation ------------------------------------------------
     E301 = ("Teacher for language {lang!r}: {path} is not a spaCy pipeline ({err}). Give "
             "the directory of a trained pipeline (e.g. training/ner/teacher-{lang}/"
             "model-best) in [distillation.teachers].")
-    E302 = ("Teacher for language {lang!r} ({path}) has no CRF component named {name!r}; "
-            "its components are {components}. Set [distillation] teacher_component to "
-            "the name of its crf_ner or crf_tagger component.")
+    E302 = ("Teacher for language {lang!r} ({path}) has no component named {name!r}; its "
+            "CRF components are {components}. Set [distillation] teacher_component to the "
+            "name of its crf_ner or crf_tagger component.")
     E303 = ("Teacher for language {lang!r} ({path}) is a {found!r} component but the "
             "student's {name!r} is a {expected!r}: a teacher must solve the student's task "
             "(NER teachers for an NER student, POS teachers for a POS student).")
@@ -111,7 +123,7 @@ class Errors(metaclass=_ErrorsWithCodes):
             "(teachers: {teachers}) and [distillation] missing_teacher is \"error\". Add a "
             "teacher for {lang!r} or set missing_teacher = \"gold_only\".")
     E305 = ("[distillation] method {method!r} is unknown; use one of {methods}.")
-    E306 = ("[distillation] k must be an integer >= 1 (the number of teacher paths), "
+    E306 = ("[distillation] {key} must be an integer >= 1 (the number of teacher paths), "
             "found {k!r}.")
     E307 = ("[distillation] temperature must be a number > 0, found {temperature!r}.")
     E308 = ("[distillation] {key} must be in [0, 1], found {value!r}.")
@@ -135,7 +147,8 @@ class Errors(metaclass=_ErrorsWithCodes):
             "Convert the corpus with `spacy kdseq convert --lang LANG`.")
     E316 = ("The student's tags {missing} come from the teachers but are not in the "
             "student's label space {tags}. Teachers and student must use the same tag "
-            "scheme; set the student's labels to the teachers' in "
+            "scheme ([components.{name}] scheme, e.g. --components.{name}.scheme BIO) and "
+            "labels; set the student's labels to the teachers' in "
             "[initialize.components.{name}.labels] or leave them unset.")
     E317 = ("[distillation] {key} must be {what}, found {value!r}.")
     E319 = ("[distillation] has an unknown key {key!r}; the keys are {keys} plus the "
@@ -143,6 +156,40 @@ class Errors(metaclass=_ErrorsWithCodes):
     E318 = ("Training corpus path {path!r} does not exist or holds no .spacy files. Set "
             "paths.train (or [corpora.train] path) to the DocBin(s) the teachers should "
             "annotate.")
+    E320 = ("[distillation] k = {value!r}: the key was split in two, because Top-K and "
+            "Top-WK use different k (the reference code: 1 and 10). Set topk_k (paths "
+            "for method \"topk\", default 1) and/or topwk_k (paths for \"topwk\" and "
+            "\"posterior+topwk\", default 10) instead of k, e.g. --distillation.topwk_k 10.")
+    E321 = ("[distillation.loss] must be a table with '@kd_losses' naming a registered "
+            "loss (and its arguments), found {value!r}. See docs/distillation.md, "
+            "\"Your own loss\".")
+    E322 = ("[distillation] method \"none\" trains without teachers, so a "
+            "[distillation.loss] table makes no sense with it; set method to a name for "
+            "your loss, or remove the table.")
+    E323 = ("[distillation.loss] could not be built: {err}. Register the loss with "
+            "`@spacy.registry.kd_losses(\"name.v1\")` in a file passed with --code, and "
+            "give only the arguments it takes.")
+    E324 = ("Teacher for language {lang!r} ({path}) tags spans in the {found} scheme, "
+            "the student's {name!r} in {expected}: the teacher's paths would be forbidden "
+            "moves for the student (e.g. BIO's 'B-X O' for BILUO), which no training can "
+            "learn. Use one scheme: --components.{name}.scheme {found} for the student, or "
+            "retrain the teacher with --components.{teacher_name}.scheme {expected}.")
+    E325 = ("This config distils ([distillation] method = {method!r}) but the student "
+            "{name!r} is being trained without its teachers: `spacy train` does not read "
+            "the [distillation] block. Train it with `spacy kdseq distill CONFIG` (same "
+            "arguments and overrides), or pass --distillation.method none to train the "
+            "multilingual baseline with `spacy train`.")
+    E326 = ("Teacher for language {lang!r} ({path}) has no crf_ner or crf_tagger "
+            "component (components: {components}). A teacher must be a CRF pipeline of "
+            "this package, since its CRF potentials are what is distilled; spaCy's own "
+            "'ner' or 'tagger' cannot teach. Train the teacher with "
+            "configs/teacher-ner.cfg or configs/teacher-pos.cfg.")
+    E327 = ("[distillation] cache_dir {path} is a file, not a directory. Point cache_dir "
+            "at a directory (it is created if missing), e.g. --distillation.cache_dir "
+            "kd-cache/ner.")
+    E328 = ("The config uses spacy-transformers (a 'transformer' component or a "
+            "spacy-transformers.* function), which is not installed: transformer encoders "
+            "are an optional extra. Install it with `pip install 'spacy-kdseq[transformers]'`.")
     # --- E4xx: project workflow and report ---------------------------------
     E401 = ("report: no run records in {path}. The workflow writes one per finished run "
             "(`spacy project run ner`, or its -teachers / -distill / -spacy steps) under "
@@ -163,3 +210,12 @@ class Warnings(metaclass=_ErrorsWithCodes):
     W301 = ("The teachers' label sets differ: {detail}. The student learns their union "
             "{labels}; a teacher gives its missing labels a score of -1e4 (probability 0).")
     W302 = ("Knowledge cache {path} is stale ({reason}); rebuilding it.")
+    W303 = ("Training docs without a teacher: {counts} (teachers: {teachers}). They are "
+            "trained on gold only ([distillation] missing_teacher = \"gold_only\"). If "
+            "a language code is mistyped, re-run `spacy kdseq convert --lang` with the "
+            "teacher's code; set missing_teacher = \"error\" to refuse such docs.")
+    W304 = ("Teachers {idle} have no training docs (docs per language: {langs}), so they "
+            "teach nothing. Check the codes in [distillation.teachers] against the "
+            "corpus's (`spacy kdseq convert --lang`).")
+    W305 = ("Knowledge cache entry {path} is missing (an interrupted run?); rebuilding "
+            "that entry only.")

@@ -38,9 +38,10 @@ from spacy.language import Language
 from spacy.scorer import Scorer
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
+from spacy.training.corpus import walk_corpus
 from tqdm import tqdm
 
-from .errors import Errors
+from .errors import Errors, KDSeqError
 from .lang import get_doc_lang, set_doc_lang
 
 METRICS_VERSION = 1
@@ -64,23 +65,36 @@ def parse_data_arg(arg: str) -> Tuple[Optional[str], Path]:
 def load_gold(
     data: Iterable[Tuple[Optional[str], Path]], nlp: Language
 ) -> Tuple[Dict[str, List[Doc]], Dict[str, List[str]]]:
-    """Gold docs grouped by language (forced, else ``get_doc_lang``), and their files."""
+    """Gold docs grouped by language (forced, else ``get_doc_lang``), and their files.
+
+    A directory stands for the .spacy files under it, as in `spacy evaluate`.
+    """
     docs: Dict[str, List[Doc]] = defaultdict(list)
     files: Dict[str, List[str]] = defaultdict(list)
-    for forced, path in data:
-        if not Path(path).is_file():
-            raise ValueError(Errors.E201.format(path=path))
-        n_before = sum(len(d) for d in docs.values())
-        for i, doc in enumerate(DocBin().from_disk(path).get_docs(nlp.vocab)):
-            lang = forced or get_doc_lang(doc)
-            if lang is None:
-                raise ValueError(Errors.E213.format(path=path, index=i))
-            docs[lang].append(doc)
-            if str(path) not in files[lang]:
-                files[lang].append(str(path))
-        if sum(len(d) for d in docs.values()) == n_before:
-            raise ValueError(Errors.E217.format(path=path))
+    for forced, arg in data:
+        for path in _spacy_files(Path(arg)):
+            n_before = sum(len(d) for d in docs.values())
+            for i, doc in enumerate(DocBin().from_disk(path).get_docs(nlp.vocab)):
+                lang = forced or get_doc_lang(doc)
+                if lang is None:
+                    raise KDSeqError(Errors.E213.format(path=path, index=i))
+                docs[lang].append(doc)
+                if str(path) not in files[lang]:
+                    files[lang].append(str(path))
+            if sum(len(d) for d in docs.values()) == n_before:
+                raise KDSeqError(Errors.E217.format(path=path))
     return dict(docs), dict(files)
+
+
+def _spacy_files(path: Path) -> List[Path]:
+    if path.is_dir():
+        found = sorted(Path(p) for p in walk_corpus(path, ".spacy"))
+        if not found:
+            raise KDSeqError(Errors.E222.format(path=path))
+        return found
+    if not path.is_file():
+        raise KDSeqError(Errors.E201.format(path=path))
+    return [path]
 
 
 def detect_task(nlp: Language) -> str:
@@ -88,7 +102,7 @@ def detect_task(nlp: Language) -> str:
     factories = {nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
     found = [task for task, names in TASK_FACTORIES.items() if factories & set(names)]
     if len(found) != 1:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E214.format(components=sorted(factories), found=found or "no tagger or NER")
         )
     return found[0]
@@ -115,17 +129,17 @@ def _score(examples: List[Example], task: str, lang: str) -> Dict[str, Any]:
     refs = [eg.reference for eg in examples]
     if task == "ner":
         if not any(doc.has_annotation("ENT_IOB") for doc in refs):
-            raise ValueError(Errors.E218.format(lang=lang, what="entity", task=task))
+            raise KDSeqError(Errors.E218.format(lang=lang, what="entity", task=task))
         return Scorer.score_spans(examples, "ents")
     gold_attrs = [a for a in ("POS", "TAG") if any(doc.has_annotation(a) for doc in refs)]
     if not gold_attrs:
-        raise ValueError(Errors.E218.format(lang=lang, what="POS or tag", task=task))
+        raise KDSeqError(Errors.E218.format(lang=lang, what="POS or tag", task=task))
     scores: Dict[str, Any] = {}
     for attr in gold_attrs:
         if any(eg.predicted.has_annotation(attr) for eg in examples):
             scores.update(Scorer.score_token_attr(examples, attr.lower()))
     if not scores:
-        raise ValueError(Errors.E216.format(attrs="/".join(gold_attrs), lang=lang))
+        raise KDSeqError(Errors.E216.format(attrs="/".join(gold_attrs), lang=lang))
     return scores
 
 
@@ -151,7 +165,7 @@ def evaluate_pipeline(
     """Score `nlp` on each language's gold docs; returns the metrics dict above."""
     task = task or detect_task(nlp)
     if task not in TASKS:
-        raise ValueError(Errors.E215.format(task=task))
+        raise KDSeqError(Errors.E215.format(task=task))
     languages: Dict[str, Dict[str, Any]] = {}
     total_words = total_seconds = 0.0
     for lang in sorted(gold):

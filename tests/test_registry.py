@@ -1,5 +1,5 @@
 """Every name this package registers through entry points resolves and runs."""
-from importlib.metadata import entry_points
+from importlib.metadata import distribution, entry_points
 
 import numpy
 import pytest
@@ -47,3 +47,25 @@ def test_registered_name_resolves_and_runs(group, name):
     Y, _ = model.begin_update(X)
     assert [e.shape for e in Y.emissions] == [(3, 3), (1, 3)]
     assert Y.transitions.shape == (3, 3)
+
+
+# Entry point group -> how spaCy finds the name: its registry (None: not a registry).
+OWN = sorted((ep.group, ep.name, ep.value) for ep in distribution("spacy-kdseq").entry_points)
+REGISTRIES = {
+    "thinc_layers": "layers", "spacy_architectures": "architectures",
+    "spacy_factories": None, "spacy_scorers": "scorers", "spacy_callbacks": "callbacks",
+    "spacy_misc": "misc", "spacy_kd_losses": "kd_losses", "spacy_cli": None,
+}
+
+
+@pytest.mark.parametrize("group,name,value", OWN, ids=[f"{g}:{n}" for g, n, _ in OWN])
+def test_every_entry_point_loads_and_is_found_by_spacy(group, name, value):
+    assert group in REGISTRIES, f"add the entry point group {group} to REGISTRIES"
+    target = next(ep for ep in entry_points(group=group) if ep.name == name).load()
+    assert target is not None
+    if group == "spacy_factories":
+        assert spacy.language.Language.has_factory(name)
+    elif REGISTRIES[group] is not None:
+        import spacy_kdseq.registries  # noqa: F401  (creates the kd_losses registry)
+
+        assert getattr(spacy.registry, REGISTRIES[group]).get(name) is target

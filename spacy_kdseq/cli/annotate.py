@@ -5,7 +5,7 @@ import typer
 from spacy.cli._util import Arg, Opt, parse_config_overrides, show_validation_error
 from wasabi import msg
 
-from ..distill.train import load_distill_config, prepare
+from ..errors import KDSeqError
 from ._app import app
 
 
@@ -25,12 +25,14 @@ def annotate_cli(
     Intact entries are reused; stale ones rebuilt; corrupt ones refused. Config
     overrides as in `spacy train`, e.g. --distillation.cache_dir kd-cache/ner.
     """
+    from ..distill.train import load_distill_config, prepare
+
     overrides = parse_config_overrides(ctx.args)
     try:
         with show_validation_error(config_path):
             config = load_distill_config(config_path, overrides)
         prepared = prepare(config, force=force)
-    except ValueError as err:
+    except KDSeqError as err:
         msg.fail(str(err), exits=1)
     for lang, entries in sorted(prepared.knowledge.items()):
         n_docs = sum(len(e.keys) for e in entries)

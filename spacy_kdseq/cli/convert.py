@@ -6,6 +6,7 @@ from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
 from ..corpora import FORMATS, convert_corpus
+from ..errors import KDSeqError
 from ._app import app
 
 
@@ -36,7 +37,7 @@ def convert_cli(
             encoding=encoding, limit=limit, dev_fraction=dev_fraction,
             dev_output=dev_output, seed=seed,
         )
-    except ValueError as err:
+    except KDSeqError as err:
         msg.fail(str(err), exits=1)
     for path, n_docs in written.items():
         msg.good(f"Wrote {n_docs} docs to {path}")

@@ -8,7 +8,8 @@ from spacy.cli._util import (
 )
 from wasabi import msg
 
-from ..distill.train import distill
+from ..errors import KDSeqError
+from ..registries import registry  # noqa: F401  (a --code file may register kd_losses)
 from ._app import app
 
 
@@ -30,8 +31,10 @@ def distill_cli(
     annotate the training docs once (or reuse the cache), then train with spaCy's
     own loop, so loggers, callbacks, patience and model-best/model-last work as in
     `spacy train`. Every setting can be overridden, e.g.
-    --distillation.method posterior --distillation.temperature 4 --distillation.k 10.
+    --distillation.method topwk --distillation.topwk_k 10 --distillation.temperature 4.
     """
+    from ..distill.train import distill
+
     overrides = parse_config_overrides(ctx.args)
     import_code(code_path)
     setup_gpu(use_gpu)
@@ -39,5 +42,5 @@ def distill_cli(
         with show_validation_error(config_path, hint_fill=False):
             distill(config_path, output_path, overrides=overrides, use_gpu=use_gpu,
                     force_annotate=force_annotate)
-    except ValueError as err:
+    except KDSeqError as err:
         msg.fail(str(err), exits=1)

@@ -7,13 +7,7 @@ from spacy import util
 from spacy.cli._util import Arg, Opt, import_code, setup_gpu
 from wasabi import msg
 
-from ..evaluation import (
-    SCORE_KEYS,
-    evaluate_pipeline,
-    load_gold,
-    metrics_to_markdown,
-    parse_data_arg,
-)
+from ..errors import KDSeqError
 from ._app import app
 
 
@@ -21,7 +15,7 @@ from ._app import app
 def evaluate_cli(
     # fmt: off
     model: str = Arg(..., help="Pipeline name or path"),
-    data: List[str] = Arg(..., help="Gold .spacy files from `spacy kdseq convert`; LANG=PATH forces the language"),
+    data: List[str] = Arg(..., help="Gold .spacy files from `spacy kdseq convert`, or directories of them; LANG=PATH forces the language"),
     output: Optional[Path] = Opt(None, "--output", "-o", help="Output JSON file for the metrics", dir_okay=False),
     markdown: Optional[Path] = Opt(None, "--markdown", "-m", help="Output Markdown table", dir_okay=False),
     task: Optional[str] = Opt(None, "--task", "-t", help="ner or pos (default: from the pipeline's components)"),
@@ -36,6 +30,10 @@ def evaluate_cli(
     are grouped by the language `spacy kdseq convert` recorded on them. Prints
     a table and writes the metrics JSON documented in docs/evaluate.md.
     """
+    from ..evaluation import (
+        SCORE_KEYS, evaluate_pipeline, load_gold, metrics_to_markdown, parse_data_arg,
+    )
+
     import_code(code_path)
     setup_gpu(use_gpu)
     try:
@@ -44,7 +42,7 @@ def evaluate_cli(
         metrics = evaluate_pipeline(
             nlp, gold, task=task, model=model, files=files, batch_size=batch_size
         )
-    except ValueError as err:
+    except KDSeqError as err:
         msg.fail(str(err), exits=1)
     keys = [k for k in SCORE_KEYS if k in metrics["average"]]
     rows = [

@@ -2,7 +2,7 @@
 from pathlib import Path
 from typing import Iterator, Tuple
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 
 
 def iter_lines(path: Path, encoding: str = "utf-8") -> Iterator[Tuple[int, str]]:
@@ -13,13 +13,13 @@ def iter_lines(path: Path, encoding: str = "utf-8") -> Iterator[Tuple[int, str]]
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(Errors.E201.format(path=path))
+        raise KDSeqError(Errors.E201.format(path=path))
     with path.open("rb") as file_:
         for number, raw in enumerate(file_, start=1):
             try:
                 line = raw.decode(encoding)
             except UnicodeDecodeError as err:
-                raise ValueError(
+                raise KDSeqError(
                     Errors.E208.format(path=path, line=number, encoding=encoding, error=err)
                 ) from None
             if number == 1:

@@ -11,7 +11,7 @@ from typing import Iterator, List, Optional
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..lang import set_doc_lang
 from ._lines import iter_lines
 from .stats import CorpusStats
@@ -51,10 +51,10 @@ def iter_conll_sentences(
             continue
         if not n_columns:
             if len(fields) < 2:
-                raise ValueError(Errors.E220.format(path=path, line=number, text=line))
+                raise KDSeqError(Errors.E220.format(path=path, line=number, text=line))
             n_columns, first_line = len(fields), number
         if len(fields) != n_columns:
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E203.format(
                     path=path, line=number, expected=n_columns, first_line=first_line,
                     found=len(fields), text=line,
@@ -63,7 +63,7 @@ def iter_conll_sentences(
         try:
             parse_tag(fields[-1])
         except ValueError:
-            raise ValueError(Errors.E204.format(path=path, line=number, tag=fields[-1])) from None
+            raise KDSeqError(Errors.E204.format(path=path, line=number, tag=fields[-1])) from None
         if not sentence.words:
             sentence.line = number
         sentence.words.append(fields[0])
@@ -73,7 +73,7 @@ def iter_conll_sentences(
         stats.add_sentence(len(sentence.words))
         yield sentence
     if stats.sentences == n_before:
-        raise ValueError(Errors.E202.format(path=path))
+        raise KDSeqError(Errors.E202.format(path=path))
 
 
 def conll_sentence_to_doc(sentence: ConllSentence, vocab: Vocab, lang: str) -> Doc:

@@ -15,7 +15,7 @@ from typing import Iterator, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..lang import set_doc_lang
 from ._lines import iter_lines
 from .stats import CorpusStats
@@ -78,7 +78,7 @@ def _check_id(path: Path, number: int, token_id: str, n_words: int) -> Tuple[str
             return "range", first, second
         if parts[1] == "." and first == n_words and second >= 1:
             return "empty", first, first
-    raise ValueError(
+    raise KDSeqError(
         Errors.E207.format(path=path, line=number, found=token_id, expected=str(n_words + 1))
     )
 
@@ -88,7 +88,7 @@ def _finish(path: Path, sentence: ConlluSentence, surface: List[_Surface]) -> No
     n = len(sentence.words)
     for token in surface:
         if token.last > n:
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E207.format(
                     path=path, line=token.line, found=f"{token.first}-{token.last}",
                     expected=f"a range within 1-{n}",
@@ -122,7 +122,7 @@ def iter_conllu_sentences(
 ) -> Iterator[ConlluSentence]:
     """Stream the sentences of a CoNLL-U file, validating ids, columns and tags."""
     if tag_column not in TAG_COLUMNS:
-        raise ValueError(Errors.E211.format(column=tag_column))
+        raise KDSeqError(Errors.E211.format(column=tag_column))
     column = TAG_COLUMNS[tag_column]
     stats = stats if stats is not None else CorpusStats()
     sentence, surface, started = ConlluSentence(), [], 0
@@ -130,7 +130,7 @@ def iter_conllu_sentences(
     for number, line in iter_lines(path, encoding):
         if not line.strip():
             if started and not sentence.words:
-                raise ValueError(Errors.E205.format(path=path, line=started))
+                raise KDSeqError(Errors.E205.format(path=path, line=started))
             if sentence.words:
                 _finish(path, sentence, surface)
                 stats.add_sentence(len(sentence.words))
@@ -145,7 +145,7 @@ def iter_conllu_sentences(
             continue
         fields = line.split("\t")
         if len(fields) != _N_COLUMNS:
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E203.format(
                     path=path, line=number, expected=_N_COLUMNS, first_line="1 of CoNLL-U",
                     found=len(fields), text=line,
@@ -161,12 +161,12 @@ def iter_conllu_sentences(
             continue
         tag = fields[column]
         if tag == "_":
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E209.format(path=path, line=number, column=tag_column.upper(),
                                    word=fields[1])
             )
         if tag_column == "upos" and tag not in UPOS_TAGS:
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E210.format(path=path, line=number, value=tag, tags=", ".join(UPOS_TAGS))
             )
         if not sentence.words:
@@ -175,13 +175,13 @@ def iter_conllu_sentences(
         sentence.tags.append(tag)
         sentence.spaces.append(_space_after(fields[9]))
     if started and not sentence.words:
-        raise ValueError(Errors.E205.format(path=path, line=started))
+        raise KDSeqError(Errors.E205.format(path=path, line=started))
     if sentence.words:
         _finish(path, sentence, surface)
         stats.add_sentence(len(sentence.words))
         yield sentence
     if stats.sentences == n_before:
-        raise ValueError(Errors.E202.format(path=path))
+        raise KDSeqError(Errors.E202.format(path=path))
 
 
 def read_conllu(

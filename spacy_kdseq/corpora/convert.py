@@ -7,7 +7,8 @@ import spacy
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
+from ..lang import check_lang
 from ._lines import iter_lines
 from .conll import iter_conll_sentences, read_conll
 from .conllu import iter_conllu_sentences, read_conllu
@@ -26,12 +27,12 @@ def detect_format(path: Path, encoding: str = "utf-8") -> str:
         if line.strip():
             is_conllu = line.startswith("#") or len(line.split("\t")) == 10
             return "conllu" if is_conllu else "conll"
-    raise ValueError(Errors.E202.format(path=path))
+    raise KDSeqError(Errors.E202.format(path=path))
 
 
 def _resolve(path: Path, fmt: str, encoding: str) -> str:
     if fmt not in FORMATS:
-        raise ValueError(Errors.E206.format(fmt=fmt, formats=", ".join(FORMATS)))
+        raise KDSeqError(Errors.E206.format(fmt=fmt, formats=", ".join(FORMATS)))
     return detect_format(path, encoding) if fmt == "auto" else fmt
 
 
@@ -88,10 +89,11 @@ def convert_corpus(
     """Write the first `limit` sentences as a DocBin (user data stored, for the
     language), carving a `dev_fraction` of them into `dev_output`. Returns the
     counts read and the number of docs written per output file."""
+    check_lang(lang)
     if limit is not None and limit < 1:
-        raise ValueError(Errors.E219.format(limit=limit))
+        raise KDSeqError(Errors.E219.format(limit=limit))
     if (dev_fraction > 0) != (dev_output is not None) or not 0 <= dev_fraction < 1:
-        raise ValueError(Errors.E212.format(fraction=dev_fraction))
+        raise KDSeqError(Errors.E212.format(fraction=dev_fraction))
     dev: set = set()
     if dev_output is not None:
         n = count_sentences(

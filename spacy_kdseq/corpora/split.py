@@ -2,7 +2,7 @@
 import hashlib
 from typing import Set
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 
 
 def dev_indices(n: int, fraction: float, seed: int = 0) -> Set[int]:
@@ -13,7 +13,7 @@ def dev_indices(n: int, fraction: float, seed: int = 0) -> Set[int]:
     depend on how the rest of the file is ordered.
     """
     if not 0 <= fraction < 1:
-        raise ValueError(Errors.E212.format(fraction=fraction))
+        raise KDSeqError(Errors.E212.format(fraction=fraction))
     k = round(n * fraction)
     ranked = sorted(range(n), key=lambda i: hashlib.sha1(f"{seed}:{i}".encode()).digest())
     return set(ranked[:k])

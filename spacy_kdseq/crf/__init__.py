@@ -7,15 +7,20 @@ on the inputs' device, in float32 or float64, with no Python loop over the batch
 from .constraints import Constraints, allowed_transitions
 from .decode import kbest, viterbi
 from .partition import edge_marginals, log_partition, marginals, nll, path_score
+from .posteriors import log_marginals, posteriors
+from .potentials import TorchCRF
 
 __all__ = [
     "Constraints",
+    "TorchCRF",
     "allowed_transitions",
     "edge_marginals",
     "kbest",
+    "log_marginals",
     "log_partition",
     "marginals",
     "nll",
     "path_score",
+    "posteriors",
     "viterbi",
 ]

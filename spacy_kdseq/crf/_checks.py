@@ -10,7 +10,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 
 
 def check_inputs(
@@ -24,9 +24,9 @@ def check_inputs(
     """Validate shapes, dtypes, devices and values; return `start`, `end` (zeros if None)."""
     if not torch.is_tensor(emissions) or not emissions.is_floating_point():
         dtype = emissions.dtype if torch.is_tensor(emissions) else type(emissions).__name__
-        raise ValueError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
+        raise KDSeqError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
     if emissions.dim() != 3:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E002.format(
                 func=func, arg="emissions", found=tuple(emissions.shape),
                 expected="(B, T, L)", hint="Add a batch dimension with `.unsqueeze(0)`.",
@@ -35,16 +35,16 @@ def check_inputs(
     B, T, L = emissions.shape
     if not torch.is_tensor(mask) or mask.dtype != torch.bool:
         dtype = mask.dtype if torch.is_tensor(mask) else type(mask).__name__
-        raise ValueError(Errors.E010.format(func=func, dtype=dtype))
+        raise KDSeqError(Errors.E010.format(func=func, dtype=dtype))
     if tuple(mask.shape) != (B, T):
-        raise ValueError(
+        raise KDSeqError(
             Errors.E002.format(
                 func=func, arg="mask", found=tuple(mask.shape), expected=(B, T),
                 hint="The mask must be (B, T) like the first two dims of 'emissions'.",
             )
         )
     if mask.device != emissions.device:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E009.format(func=func, arg="mask", found=mask.device, expected=emissions.device)
         )
     _check_param(func, "transitions", transitions, (L, L), emissions)
@@ -60,21 +60,21 @@ def check_inputs(
         holes = mask[:, 1:] & ~mask[:, :-1]
         if bool(holes.any()):
             row = int(holes.any(dim=1).nonzero()[0, 0])
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E003.format(func=func, row=row, row_mask=mask[row].int().tolist())
             )
     bad = ~torch.isfinite(emissions) & mask.unsqueeze(-1)
     if bool(bad.any()):
         index = tuple(bad.nonzero()[0].tolist())
         what = "NaN" if bool(torch.isnan(emissions[index])) else "infinite"
-        raise ValueError(Errors.E005.format(func=func, arg="emissions", what=what, index=index))
+        raise KDSeqError(Errors.E005.format(func=func, arg="emissions", what=what, index=index))
     for name, param in (("transitions", transitions), ("start", start), ("end", end)):
         # -inf is how hard constraints are written; NaN and +inf never make sense.
         bad_param = torch.isnan(param) | (param == float("inf"))
         if bool(bad_param.any()):
             index = tuple(bad_param.nonzero()[0].tolist())
             what = "NaN" if bool(torch.isnan(param[index])) else "+inf"
-            raise ValueError(Errors.E005.format(func=func, arg=name, what=what, index=index))
+            raise KDSeqError(Errors.E005.format(func=func, arg=name, what=what, index=index))
     return start, end
 
 
@@ -83,20 +83,20 @@ def _check_param(
 ) -> None:
     if not torch.is_tensor(param) or not param.is_floating_point():
         dtype = param.dtype if torch.is_tensor(param) else type(param).__name__
-        raise ValueError(Errors.E001.format(func=func, arg=name, dtype=dtype))
+        raise KDSeqError(Errors.E001.format(func=func, arg=name, dtype=dtype))
     if tuple(param.shape) != shape:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E002.format(
                 func=func, arg=name, found=tuple(param.shape), expected=shape,
                 hint="L is the last dimension of 'emissions' (the number of labels).",
             )
         )
     if param.device != emissions.device:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E009.format(func=func, arg=name, found=param.device, expected=emissions.device)
         )
     if param.dtype != emissions.dtype:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E011.format(func=func, arg=name, found=param.dtype, expected=emissions.dtype)
         )
 
@@ -105,22 +105,22 @@ def check_tags(func: str, tags: Tensor, mask: Tensor, n_labels: int) -> None:
     """Check gold `tags` (B, T): integer, same shape as `mask`, in range where unmasked."""
     if not torch.is_tensor(tags) or tags.is_floating_point() or tags.dtype == torch.bool:
         dtype = tags.dtype if torch.is_tensor(tags) else type(tags).__name__
-        raise ValueError(Errors.E012.format(func=func, dtype=dtype))
+        raise KDSeqError(Errors.E012.format(func=func, dtype=dtype))
     if tags.shape != mask.shape:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E002.format(
                 func=func, arg="tags", found=tuple(tags.shape), expected=tuple(mask.shape),
                 hint="'tags' must be (B, T) like 'mask'; pad with -1.",
             )
         )
     if tags.device != mask.device:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E009.format(func=func, arg="tags", found=tags.device, expected=mask.device)
         )
     bad = ((tags < 0) | (tags >= n_labels)) & mask
     if bool(bad.any()):
         index = tuple(bad.nonzero()[0].tolist())
-        raise ValueError(
+        raise KDSeqError(
             Errors.E006.format(func=func, n_labels=n_labels, index=index, value=int(tags[index]))
         )
 
@@ -128,4 +128,4 @@ def check_tags(func: str, tags: Tensor, mask: Tensor, n_labels: int) -> None:
 def check_k(func: str, k: int) -> None:
     """`k` must be a positive Python integer."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(Errors.E004.format(func=func, k=k))
+        raise KDSeqError(Errors.E004.format(func=func, k=k))

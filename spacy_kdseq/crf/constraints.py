@@ -4,7 +4,7 @@ from typing import NamedTuple, Sequence
 import torch
 from torch import Tensor
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 
 # Per scheme: (begin, inside, last, unit) prefixes; None where the scheme has no such tag.
 _SCHEMES = {
@@ -30,7 +30,7 @@ def allowed_transitions(labels: Sequence[str], scheme: str) -> Constraints:
     continue. Mask scores with ``scores.masked_fill(~allowed, float("-inf"))``.
     """
     if scheme not in _SCHEMES:
-        raise ValueError(Errors.E007.format(scheme=scheme, schemes=sorted(_SCHEMES)))
+        raise KDSeqError(Errors.E007.format(scheme=scheme, schemes=sorted(_SCHEMES)))
     begin, inside, last, unit = _SCHEMES[scheme]
     prefixes = [p for p in (begin, inside, last, unit) if p is not None]
     parsed = []
@@ -40,7 +40,7 @@ def allowed_transitions(labels: Sequence[str], scheme: str) -> Constraints:
             continue
         prefix, sep, etype = label.partition("-")
         if sep != "-" or prefix not in prefixes or not etype:
-            raise ValueError(Errors.E008.format(label=label, scheme=scheme, prefixes=prefixes))
+            raise KDSeqError(Errors.E008.format(label=label, scheme=scheme, prefixes=prefixes))
         parsed.append((prefix, etype))
     # "open": after this tag a span is still open and must be continued.
     opens = {begin, inside} if last is not None else set()

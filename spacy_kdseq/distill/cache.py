@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy
 
-from ..errors import Errors, Warnings
+from ..errors import Errors, KDSeqError, Warnings
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -80,6 +80,8 @@ class KnowledgeCache:
 
     def __init__(self, cache_dir: Path) -> None:
         self.dir = Path(cache_dir)
+        if self.dir.exists() and not self.dir.is_dir():
+            raise KDSeqError(Errors.E327.format(path=self.dir))
         self.manifest_path = self.dir / MANIFEST
         self.entries: Dict[str, Dict[str, Any]] = self._read_manifest()
 
@@ -91,9 +93,9 @@ class KnowledgeCache:
             entries = data["entries"]
             version = data["format_version"]
         except (ValueError, KeyError, TypeError) as err:
-            raise ValueError(Errors.E309.format(path=self.manifest_path, err=repr(err))) from None
+            raise KDSeqError(Errors.E309.format(path=self.manifest_path, err=repr(err))) from None
         if version != FORMAT_VERSION or not isinstance(entries, dict):
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E313.format(path=self.dir, found=version, expected=FORMAT_VERSION)
             )
         return entries
@@ -122,7 +124,8 @@ class KnowledgeCache:
         """The entry for these inputs: loaded if cached and intact, else built and saved.
 
         An older entry for the same corpus path and language (stale: the teacher, the
-        corpus or the labels changed) is replaced, and `on_stale` told why. Keys hash
+        corpus or the labels changed) is replaced, and `on_stale` told why; so is an
+        entry whose file is missing (a run killed while rebuilding it). Keys hash
         contents, not paths: a copied teacher or corpus reuses the entry.
         """
         teacher_hash = hash_pipeline(teacher_path)
@@ -130,7 +133,13 @@ class KnowledgeCache:
         key = entry_key(teacher_hash, corpus_hash, labels, component, lang)
         name = f"{lang}-{key}.npz"
         if name in self.entries and not force:
-            return self._load(name)
+            if (self.dir / name).exists():
+                return self._load(name)
+            # Interrupted before this entry's file was (re)written: rebuild just this one.
+            if on_stale is not None:
+                on_stale(Warnings.W305.format(path=self.dir / name))
+            del self.entries[name]
+        stale = False
         for old_name, old in list(self.entries.items()):
             same_source = (
                 old.get("corpus") == str(Path(corpus_path).resolve()) and old.get("lang") == lang
@@ -141,6 +150,10 @@ class KnowledgeCache:
                     on_stale(Warnings.W302.format(path=self.dir / old_name, reason=reason))
                 (self.dir / old_name).unlink(missing_ok=True)
                 del self.entries[old_name]
+                stale = True
+        if stale:
+            # The manifest must never name a deleted file, even if the build is killed.
+            self._write_manifest()
         knowledge = build()
         self._save(name, knowledge, {
             "teacher": str(Path(teacher_path).resolve()),
@@ -182,10 +195,8 @@ class KnowledgeCache:
     def _load(self, name: str) -> Knowledge:
         entry = self.entries[name]
         path = self.dir / name
-        if not path.exists():
-            raise ValueError(Errors.E309.format(path=path, err="the file is missing"))
         if hash_file(path) != entry.get("file_sha256"):
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E309.format(path=path, err="its sha256 differs from the manifest's")
             )
         try:
@@ -193,7 +204,7 @@ class KnowledgeCache:
                 arrays = {key: data[key] for key in
                           ("keys", "offsets", "emissions", "transitions", "start", "end")}
         except (OSError, ValueError, KeyError) as err:
-            raise ValueError(Errors.E309.format(path=path, err=repr(err))) from None
+            raise KDSeqError(Errors.E309.format(path=path, err=repr(err))) from None
         L = len(entry["labels"])
         n_docs = len(arrays["keys"])
         consistent = (
@@ -203,7 +214,7 @@ class KnowledgeCache:
             and arrays["transitions"].shape == (L, L)
         )
         if not consistent:
-            raise ValueError(Errors.E309.format(path=path, err="array shapes are inconsistent"))
+            raise KDSeqError(Errors.E309.format(path=path, err="array shapes are inconsistent"))
         return Knowledge(lang=entry["lang"], labels=list(entry["labels"]), **arrays)
 
 

@@ -1,25 +1,25 @@
 """The distillation losses, one function per `[distillation] method` (pure torch).
 
-Every loss takes the student's potentials (a ``TorchCRF`` whose tensors require grad)
-and the teachers' (a ``TeacherCRF`` in the same label space, same mask) and returns one
-loss per sequence, shape (B,), summed over the sequence's tokens like the CRF NLL, so
-that λ·L_KD + (1 − λ)·L_NLL mixes quantities of the same scale. Teacher targets are
-constants (computed under ``no_grad``); gradients flow into the student only.
+Every loss takes the student's potentials (a ``crf.TorchCRF`` whose tensors require
+grad) and the teachers' (a ``TeacherCRF`` in the same label space, same mask), plus its
+own settings as keyword arguments, and returns one loss per sequence, shape (B,), summed
+over the sequence's tokens like the CRF NLL, so that λ·L_KD + (1 − λ)·L_NLL mixes
+quantities of the same scale. Teacher targets are constants (computed under
+``no_grad``); gradients flow into the student only. `registry` turns them into the
+configurable `KDLoss` callables.
 """
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .. import crf
-from ..layers.torch_bridge import TorchCRF
-from .teacher import (
-    TeacherCRF, log_marginals, log_marginals_and_log_z, teacher_kbest, teacher_log_marginals,
-    teacher_posteriors,
-)
+from ..crf import TorchCRF
+from .teacher import TeacherCRF, teacher_kbest, teacher_log_marginals, teacher_posteriors
 
-LossFn = Callable[..., Tensor]
+# (student, teacher) -> (B,) loss per sequence, differentiable w.r.t. the student.
+KDLoss = Callable[[TorchCRF, TeacherCRF], Tensor]
 
 # A teacher path scoring this far below the teacher's best has probability < e^-1000
 # relative to it: it uses a forbidden move or a label the teacher lacks (both scored
@@ -27,32 +27,25 @@ LossFn = Callable[..., Tensor]
 _IMPOSSIBLE_MARGIN = 1e3
 
 
-def none_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
+def none_loss(student: TorchCRF, teacher: TeacherCRF) -> Tensor:
     """The multilingual baseline: no knowledge, L_KD = 0."""
     return student.emissions.new_zeros(student.emissions.shape[0])
 
 
-def emission_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
+def emission_loss(student: TorchCRF, teacher: TeacherCRF, *, temperature: float) -> Tensor:
     """Σ_i CE(softmax(e_t,i / T), softmax(e_s,i / T)) · T², token-level on emission scores."""
     target = F.softmax(teacher.emissions / temperature, dim=-1)
     log_q = F.log_softmax(student.emissions / temperature, dim=-1)
     return _token_ce(target, log_q, student.mask) * temperature**2
 
 
-def posterior_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
+def posterior_loss(student: TorchCRF, teacher: TeacherCRF, *, temperature: float) -> Tensor:
     """Σ_i CE(q_t,i, q_s,i) · T², both log-posteriors divided by T and renormalised."""
-    s = student
-    log_q_s = log_marginals(s.emissions, s.mask, s.transitions, s.start, s.end)
-    return _posterior_ce(log_q_s, teacher, s.mask, temperature)
+    log_q_s, _ = crf.log_marginals(*student)
+    return _posterior_ce(log_q_s, teacher, student.mask, temperature)
 
 
-def _posterior_ce(log_q_s: Tensor, teacher: TeacherCRF, mask: Tensor, temperature: float) -> Tensor:
-    target = F.softmax(teacher_log_marginals(teacher) / temperature, dim=-1)
-    log_q = F.log_softmax(log_q_s / temperature, dim=-1)
-    return _token_ce(target, log_q, mask) * temperature**2
-
-
-def topk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
+def topk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int) -> Tensor:
     """−(1/k) Σ_{y ∈ top-k(p_t)} log p_s(y); k is the number of possible paths if fewer."""
     scores, tags = teacher_kbest(teacher, k)
     valid = _possible(scores)
@@ -60,17 +53,9 @@ def topk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: fl
     return _weighted_path_nll(student, tags, weights, valid)
 
 
-def topwk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
+def topwk_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int) -> Tensor:
     """−Σ_{y ∈ top-k} p'_t(y) log p_s(y), p'_t = p_t renormalised over the k paths."""
     return _topwk(student, teacher, k)
-
-
-def _topwk(student: TorchCRF, teacher: TeacherCRF, k: int, log_z: Optional[Tensor] = None) -> Tensor:
-    scores, tags = teacher_kbest(teacher, k)
-    valid = _possible(scores)
-    # softmax over the k scores is p_t(y) / Σ_top-k p_t: log Z_t cancels.
-    weights = F.softmax(scores.masked_fill(~valid, float("-inf")), dim=1)
-    return _weighted_path_nll(student, tags, weights, valid, log_z)
 
 
 def posterior_topwk_loss(
@@ -81,20 +66,25 @@ def posterior_topwk_loss(
     Both parts share one student forward pass: the log Z of the posteriors' forward
     recursion is the normaliser of the top-WK path probabilities.
     """
-    s = student
-    log_q_s, log_z = log_marginals_and_log_z(s.emissions, s.mask, s.transitions, s.start, s.end)
-    return _posterior_ce(log_q_s, teacher, s.mask, temperature) + _topwk(s, teacher, k, log_z)
+    log_q_s, log_z = crf.log_marginals(*student)
+    posterior = _posterior_ce(log_q_s, teacher, student.mask, temperature)
+    return posterior + _topwk(student, teacher, k, log_z)
 
 
-def structure_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperature: float) -> Tensor:
+def structure_loss(student: TorchCRF, teacher: TeacherCRF) -> Tensor:
     """Exact −Σ_y p_t(y) log p_s(y) = log Z_s − E_{p_t}[score_s(y)].
 
     The expectation is linear in the student's potentials, so it needs only the
     teacher's node (B, T, L) and edge (B, T-1, L, L) posteriors: no enumeration.
+    Computed in float64: the loss is a small difference of two large sums, and float32
+    posteriors (off by ~1e-4 on peaked teachers) made it negative on converged students.
     """
-    s = student
-    node, edge = teacher_posteriors(teacher)
-    log_z = crf.log_partition(s.emissions, s.mask, s.transitions, s.start, s.end)
+    s = TorchCRF(*(t.double() if t.is_floating_point() else t for t in student))
+    node, edge = teacher_posteriors(teacher._replace(
+        emissions=teacher.emissions.double(), transitions=teacher.transitions.double(),
+        start=teacher.start.double(), end=teacher.end.double(),
+    ))
+    log_z = crf.log_partition(*s)
     expected = (node * s.emissions).sum(dim=(1, 2))
     if edge.shape[1] > 0:
         # shape: (B, L, L) expected count of each move, then weighted by its score
@@ -104,18 +94,21 @@ def structure_loss(student: TorchCRF, teacher: TeacherCRF, *, k: int, temperatur
         # shape: (B, L) posteriors of the first and the last real token (0 if empty)
         final = node.gather(1, last[:, None, None].expand(-1, 1, node.shape[2])).squeeze(1)
         expected = expected + node[:, 0] @ s.start + final @ s.end
-    return log_z - expected
+    return (log_z - expected).to(student.emissions.dtype)
 
 
-LOSSES: Dict[str, LossFn] = {
-    "none": none_loss,
-    "emission": emission_loss,
-    "topk": topk_loss,
-    "topwk": topwk_loss,
-    "posterior": posterior_loss,
-    "posterior+topwk": posterior_topwk_loss,
-    "structure": structure_loss,
-}
+def _posterior_ce(log_q_s: Tensor, teacher: TeacherCRF, mask: Tensor, temperature: float) -> Tensor:
+    target = F.softmax(teacher_log_marginals(teacher) / temperature, dim=-1)
+    log_q = F.log_softmax(log_q_s / temperature, dim=-1)
+    return _token_ce(target, log_q, mask) * temperature**2
+
+
+def _topwk(student: TorchCRF, teacher: TeacherCRF, k: int, log_z: Optional[Tensor] = None) -> Tensor:
+    scores, tags = teacher_kbest(teacher, k)
+    valid = _possible(scores)
+    # softmax over the k scores is p_t(y) / Σ_top-k p_t: log Z_t cancels.
+    weights = F.softmax(scores.masked_fill(~valid, float("-inf")), dim=1)
+    return _weighted_path_nll(student, tags, weights, valid, log_z)
 
 
 def _token_ce(target: Tensor, log_q: Tensor, mask: Tensor) -> Tensor:
@@ -138,7 +131,7 @@ def _weighted_path_nll(
     B, k, T = tags.shape
     L = s.emissions.shape[2]
     if log_z is None:
-        log_z = crf.log_partition(s.emissions, s.mask, s.transitions, s.start, s.end)
+        log_z = crf.log_partition(*s)
     # Dropped slots and padding hold -1 tags; any label will do, their weight is 0.
     safe = tags.clamp(min=0)
     flat_mask = s.mask.unsqueeze(1).expand(B, k, T).reshape(B * k, T)

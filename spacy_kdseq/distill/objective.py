@@ -12,7 +12,7 @@ from spacy.util import registry
 
 from ..lang import get_doc_lang
 from ..layers import CRFScores, gradients_to_scores, scores_to_torch
-from .losses import LOSSES
+from .registry import build_loss
 from .settings import DistillSettings
 from .store import KnowledgeStore
 
@@ -23,7 +23,7 @@ class DistillationObjective:
     def __init__(self, store: KnowledgeStore, settings: DistillSettings) -> None:
         self.store = store
         self.settings = settings
-        self.loss_fn = LOSSES[settings.method]
+        self.loss_fn = build_loss(settings)
         self.kd_weight = settings.kd_weight_at(0)
 
     def set_epoch(self, epoch: int) -> None:
@@ -47,9 +47,7 @@ class DistillationObjective:
             teacher = self.store.teacher_crf(
                 [examples[i] for i in with_teacher], student.mask, student.emissions.dtype
             )
-            per_doc = self.loss_fn(
-                student, teacher, k=self.settings.k, temperature=self.settings.temperature
-            )
+            per_doc = self.loss_fn(student, teacher)
             kd = per_doc.sum() * (lam / total)
             kd.backward()
             loss += float(kd.item())

@@ -5,7 +5,7 @@ import numpy
 import torch
 from spacy.training import Example
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..lang import get_doc_lang
 from ..layers import NEG
 from .cache import Knowledge, doc_key
@@ -67,7 +67,7 @@ class KnowledgeStore:
             found = self._index.get((lang, doc_key(words)))
             n = len(eg.predicted)
             if found is None or n != len(words):
-                raise ValueError(
+                raise KDSeqError(
                     Errors.E314.format(text=eg.reference.text[:60], lang=lang, n_tokens=n)
                 )
             e_id, i = found
@@ -92,7 +92,7 @@ def _permutation(
     column = {tag: i for i, tag in enumerate(cache_tags)}
     missing = sorted(set(cache_tags) - set(student_tags))
     if missing:
-        raise ValueError(
+        raise KDSeqError(
             Errors.E316.format(missing=missing, tags=list(student_tags), name=component)
         )
     return numpy.asarray([column.get(tag, -1) for tag in student_tags], dtype=numpy.int64)

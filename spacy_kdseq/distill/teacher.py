@@ -11,7 +11,6 @@ import torch
 from torch import Tensor
 
 from .. import crf
-from ..crf._dp import backward_betas, edge_posteriors, forward_alphas, node_posteriors
 
 
 class TeacherCRF(NamedTuple):
@@ -23,30 +22,6 @@ class TeacherCRF(NamedTuple):
     start: Tensor  # (G, L)
     end: Tensor  # (G, L)
     teacher: Tensor  # (B,) long, index of each doc's teacher in [0, G)
-
-
-def log_marginals(
-    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
-) -> Tensor:
-    """(B, T, L) log node posteriors, 0 at padding; differentiable through autograd.
-
-    Taken from alphas + betas − log Z rather than ``log(crf.marginals(...))``: labels
-    behind forbidden moves have posteriors that underflow to 0, whose log is −inf and
-    whose products with a zero target would be NaN.
-    """
-    return log_marginals_and_log_z(emissions, mask, transitions, start, end)[0]
-
-
-def log_marginals_and_log_z(
-    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
-) -> Tuple[Tensor, Tensor]:
-    """`log_marginals` and the (B,) log Z of the same forward pass, for losses needing both."""
-    if emissions.shape[1] == 0:
-        return torch.zeros_like(emissions), emissions.new_zeros(emissions.shape[0])
-    alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
-    betas = backward_betas(emissions, mask, transitions, end)
-    log_q = alphas + betas - log_z[:, None, None]
-    return torch.where(mask.unsqueeze(-1), log_q, torch.zeros_like(log_q)), log_z
 
 
 def _per_teacher(teacher: TeacherCRF, fn: Callable[..., Tuple[Tensor, ...]]) -> Tuple[Tensor, ...]:
@@ -73,27 +48,13 @@ def _per_teacher(teacher: TeacherCRF, fn: Callable[..., Tuple[Tensor, ...]]) -> 
 @torch.no_grad()
 def teacher_log_marginals(teacher: TeacherCRF) -> Tensor:
     """(B, T, L) log node posteriors of each doc under its own teacher."""
-    return _per_teacher(teacher, lambda *a: (log_marginals(*a),))[0]
+    return _per_teacher(teacher, lambda *a: crf.log_marginals(*a)[:1])[0]
 
 
 @torch.no_grad()
 def teacher_posteriors(teacher: TeacherCRF) -> Tuple[Tensor, Tensor]:
     """Node (B, T, L) and edge (B, T-1, L, L) posteriors of each doc under its teacher."""
-    return _per_teacher(teacher, _node_and_edge_posteriors)
-
-
-def _node_and_edge_posteriors(
-    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
-) -> Tuple[Tensor, Tensor]:
-    # One forward-backward for both, rather than one each in crf.marginals/edge_marginals.
-    B, T, L = emissions.shape
-    if T == 0:
-        return torch.zeros_like(emissions), emissions.new_zeros(B, 0, L, L)
-    alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
-    betas = backward_betas(emissions, mask, transitions, end)
-    node = node_posteriors(alphas, betas, log_z, mask)
-    edge = edge_posteriors(emissions, mask, transitions, alphas, betas, log_z)
-    return node, edge
+    return _per_teacher(teacher, crf.posteriors)
 
 
 @torch.no_grad()

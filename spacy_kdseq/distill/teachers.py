@@ -10,7 +10,7 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 from tqdm import tqdm
 
-from ..errors import Errors, Warnings
+from ..errors import Errors, KDSeqError, Warnings
 from ..layers import NEG
 from ..pipeline.crf_pipe import CRFPipe
 from .cache import Knowledge, doc_key
@@ -27,24 +27,35 @@ class Teacher:
     factory: str
 
 
-def load_teacher(lang: str, path: str, component: str, student_factory: str) -> Teacher:
-    """Load one teacher and check that it has a CRF component solving the student's task."""
+def load_teacher(
+    lang: str, path: str, component: str, *, student_name: str, student_factory: str,
+    student_scheme: Optional[str],
+) -> Teacher:
+    """Load one teacher and check that its CRF component solves the student's task, in
+    the student's tag scheme."""
     try:
         nlp = spacy.load(path)
     except (OSError, IOError, ValueError) as err:
-        raise ValueError(Errors.E301.format(lang=lang, path=path, err=err)) from None
+        raise KDSeqError(Errors.E301.format(lang=lang, path=path, err=err)) from None
     pipe = nlp.get_pipe(component) if component in nlp.pipe_names else None
     if not isinstance(pipe, CRFPipe):
-        raise ValueError(
-            Errors.E302.format(lang=lang, path=path, name=component, components=nlp.pipe_names)
-        )
+        crf_names = [name for name, proc in nlp.pipeline if isinstance(proc, CRFPipe)]
+        if pipe is None and crf_names:
+            raise KDSeqError(Errors.E302.format(
+                lang=lang, path=path, name=component, components=crf_names
+            ))
+        found = [f"{name} ({nlp.get_pipe_meta(name).factory})" for name in nlp.pipe_names]
+        raise KDSeqError(Errors.E326.format(lang=lang, path=path, components=found))
     factory = nlp.get_pipe_meta(component).factory
     if factory != student_factory:
-        raise ValueError(
-            Errors.E303.format(
-                lang=lang, path=path, found=factory, name=component, expected=student_factory
-            )
-        )
+        raise KDSeqError(Errors.E303.format(
+            lang=lang, path=path, found=factory, name=student_name, expected=student_factory
+        ))
+    if pipe.scheme != student_scheme:
+        raise KDSeqError(Errors.E324.format(
+            lang=lang, path=path, found=pipe.scheme, expected=student_scheme,
+            name=student_name, teacher_name=component,
+        ))
     return Teacher(lang, Path(path), nlp, pipe, factory)
 
 

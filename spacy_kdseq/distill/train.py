@@ -7,17 +7,19 @@ the KD objective hooked into the student component.
 import sys
 import warnings
 from collections import defaultdict
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from spacy import util
+from spacy.language import Language
 from spacy.tokens import DocBin
 from spacy.training.corpus import walk_corpus
 from spacy.training.initialize import init_nlp
 from spacy.training.loop import train
 from thinc.api import Config
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError, Warnings
 from ..lang import get_doc_lang
 from .cache import Knowledge, KnowledgeCache
 from .objective import DistillationObjective
@@ -49,22 +51,29 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
     """Validate everything, load the teachers, and build or reuse the knowledge cache."""
     resolved = config.interpolate()
     if "distillation" not in resolved:
-        raise ValueError(Errors.E311)
+        raise KDSeqError(Errors.E311)
+    if _uses_transformers(resolved) and find_spec("spacy_transformers") is None:
+        raise KDSeqError(Errors.E328)
     settings = parse_settings(resolved["distillation"])
     components = resolved.get("components", {})
     student = components.get(settings.component, {})
     factory = student.get("factory")
     if factory not in CRF_FACTORIES:
-        raise ValueError(Errors.E312.format(name=settings.component, components=sorted(components)))
+        raise KDSeqError(Errors.E312.format(name=settings.component, components=sorted(components)))
     if settings.method == "none":
         return Prepared(settings, {}, {}, [], Path(settings.cache_dir))
+    scheme = student.get("scheme", _default(factory, "scheme"))
     teachers = {
-        lang: load_teacher(lang, path, settings.teacher_pipe_name, factory)
+        lang: load_teacher(
+            lang, path, settings.teacher_pipe_name, student_name=settings.component,
+            student_factory=factory, student_scheme=scheme,
+        )
         for lang, path in sorted(settings.teachers.items())
     }
     labels = union_labels(list(teachers.values()), _warn)
     tag_names = union_tag_names(list(teachers.values()))
     by_file = _read_train_corpus(resolved, settings)
+    _warn_unmatched(by_file, settings)
     cache = KnowledgeCache(Path(settings.cache_dir))
     knowledge: Dict[str, List[Knowledge]] = defaultdict(list)
     for path, docs_by_lang in by_file.items():
@@ -92,7 +101,7 @@ def _read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path
     corpus_path = section.get("path") if isinstance(section, dict) else None
     files = walk_corpus(corpus_path, ".spacy") if corpus_path and Path(corpus_path).exists() else []
     if not files:
-        raise ValueError(Errors.E318.format(path=corpus_path))
+        raise KDSeqError(Errors.E318.format(path=corpus_path))
     vocab = util.get_lang_class("xx")().vocab
     by_file: Dict[Path, Dict[str, list]] = {}
     for path in files:
@@ -100,15 +109,33 @@ def _read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path
         for index, doc in enumerate(DocBin().from_disk(path).get_docs(vocab)):
             lang = get_doc_lang(doc)
             if lang is None:
-                raise ValueError(Errors.E315.format(path=path, index=index))
+                raise KDSeqError(Errors.E315.format(path=path, index=index))
             docs_by_lang[lang].append(doc)
         for lang, docs in docs_by_lang.items():
             if lang not in settings.teachers and settings.missing_teacher == "error":
-                raise ValueError(Errors.E304.format(
+                raise KDSeqError(Errors.E304.format(
                     path=path, n_docs=len(docs), lang=lang, teachers=sorted(settings.teachers)
                 ))
         by_file[Path(path)] = dict(docs_by_lang)
     return by_file
+
+
+def _warn_unmatched(by_file: Dict[Path, Dict[str, list]], settings: DistillSettings) -> None:
+    """Warn, with counts, about docs no teacher will teach and teachers with no docs:
+    a mistyped language code (`convert --lang esp`) would otherwise turn KD off quietly."""
+    counts: Dict[str, int] = defaultdict(int)
+    for docs_by_lang in by_file.values():
+        for lang, docs in docs_by_lang.items():
+            counts[lang] += len(docs)
+    untaught = {lang: n for lang, n in sorted(counts.items()) if lang not in settings.teachers}
+    if untaught:
+        _warn(Warnings.W303.format(
+            counts=", ".join(f"{n} {lang!r}" for lang, n in untaught.items()),
+            teachers=sorted(settings.teachers),
+        ))
+    idle = [lang for lang in sorted(settings.teachers) if lang not in counts]
+    if idle:
+        _warn(Warnings.W304.format(idle=idle, langs=dict(sorted(counts.items()))))
 
 
 def student_config(config: Config, prepared: Prepared) -> Config:
@@ -153,6 +180,20 @@ def distill(
         if prepared.settings.method != "none":
             nlp.get_pipe(prepared.settings.component).distillation_loss = None
     return nlp, prepared
+
+
+def _uses_transformers(section: Any) -> bool:
+    """Whether a config section names spacy-transformers (its factory or a function)."""
+    if isinstance(section, dict):
+        if section.get("factory") == "transformer":
+            return True
+        return any(_uses_transformers(value) for value in section.values())
+    return isinstance(section, str) and section.startswith("spacy-transformers.")
+
+
+def _default(factory: str, key: str) -> Any:
+    """The default of a factory's setting (None if it has no such setting)."""
+    return Language.get_factory_meta(factory).default_config.get(key)
 
 
 def _warn(message: str) -> None:

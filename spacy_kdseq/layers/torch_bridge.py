@@ -4,23 +4,14 @@ Losses (the NLL in the components, the distillation losses) are written in torch
 padded (B, T, L) tensors; this is the only place that converts, so every loss gets the
 same layout: right-padded, with a bool mask.
 """
-from typing import List, NamedTuple
+from typing import List
 
 import torch
 from thinc.api import get_current_ops, torch2xp, xp2torch
 from thinc.types import Floats2d
 
+from ..crf import TorchCRF
 from .types import CRFScores
-
-
-class TorchCRF(NamedTuple):
-    """Padded torch views of a batch's CRF potentials."""
-
-    emissions: torch.Tensor  # (B, T, L)
-    mask: torch.Tensor  # (B, T) bool, right-padded
-    transitions: torch.Tensor  # (L, L)
-    start: torch.Tensor  # (L,)
-    end: torch.Tensor  # (L,)
 
 
 def scores_to_torch(scores: CRFScores, requires_grad: bool = False) -> TorchCRF:

@@ -8,12 +8,18 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Ints1d
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, _preview
 
 SCHEMES = {"BIO": ("B", "I"), "BILUO": ("B", "I", "L", "U")}
-
+# Like spaCy's `ner`, an entity never starts or ends on a whitespace token: in BILUO a
+# space may only be O or inside (I) an entity. BIO cannot say "inside but not last"
+# without looking ahead, so there a space is always O.
+SPACE_FORBIDDEN = {"BIO": ("B", "I"), "BILUO": ("B", "L", "U")}
+# Emission score of a ruled-out tag in decoding: finite (the CRF refuses -inf
+# emissions), and far below any real path score.
+FORBIDDEN = -1e9
 
 
 @Language.factory(
@@ -65,7 +71,7 @@ class CRFEntityRecognizer(CRFPipe):
         scorer: Optional[Callable] = None,
     ) -> None:
         if scheme not in SCHEMES:
-            raise ValueError(Errors.E101.format(name=name, scheme=scheme, schemes=list(SCHEMES)))
+            raise KDSeqError(Errors.E101.format(name=name, scheme=scheme, schemes=list(SCHEMES)))
         super().__init__(
             vocab, model, name, scorer=scorer, loss_normalization=loss_normalization,
             scheme=scheme,
@@ -83,11 +89,26 @@ class CRFEntityRecognizer(CRFPipe):
     def _labels_in_example(self, example: Example) -> Iterable[str]:
         return (ent.label_ for ent in example.reference.ents)
 
+    def _forbid_tags(self, docs: List[Doc], scores: CRFScores) -> CRFScores:
+        """No entity starts or ends on a whitespace token (see `SPACE_FORBIDDEN`)."""
+        xp = self.model.ops.xp
+        forbidden = [
+            i for i, tag in enumerate(self.tag_names) if tag[0] in SPACE_FORBIDDEN[self.scheme]
+        ]
+        emissions = []
+        for doc, em in zip(docs, scores.emissions):
+            spaces = [token.i for token in doc if token.is_space]
+            if spaces:
+                em = em.copy()
+                em[xp.asarray(spaces)[:, None], xp.asarray(forbidden)[None, :]] = FORBIDDEN
+            emissions.append(em)
+        return CRFScores(emissions, scores.transitions, scores.start, scores.end)
+
     def _gold_tag_names(self, example: Example, index: int) -> List[Optional[str]]:
         try:
             biluo = example.get_aligned_ner()
         except ValueError as err:
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E107.format(
                     name=self.name, index=index, text=_preview(example.reference),
                     error=" ".join(str(err).split()),

@@ -16,11 +16,12 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Ints1d
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..layers import (
     CRFScores, gradients_to_scores, hard_constraints, scores_to_torch, set_constraints,
     set_n_labels,
@@ -48,6 +49,11 @@ DEFAULT_CRF_MODEL = Config().from_str(default_model_config)["model"]
 
 # (pipe, examples, student scores) -> (loss, d_scores); see `CRFPipe.distillation_loss`.
 LossHook = Callable[["CRFPipe", List[Example], CRFScores], Tuple[float, CRFScores]]
+# (teacher scores, student scores) -> (loss, d_student_scores): spaCy v4's KD loss.
+TeacherStudentLoss = Callable[[CRFScores, CRFScores], Tuple[float, CRFScores]]
+# Registered in spacy_kdseq.distill (`spacy_misc` entry point), looked up by name so that
+# the components never import the distillation code.
+TEACHER_STUDENT_LOSS = "spacy-kdseq.TeacherStudentLoss.v1"
 
 
 class CRFPipe(TrainablePipe):
@@ -64,7 +70,7 @@ class CRFPipe(TrainablePipe):
         **cfg: Any,
     ) -> None:
         if loss_normalization not in NORMALIZATIONS:
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E102.format(name=name, value=loss_normalization, options=NORMALIZATIONS)
             )
         self.vocab = vocab
@@ -74,8 +80,11 @@ class CRFPipe(TrainablePipe):
         self.cfg: Dict[str, Any] = {
             "labels": [], "loss_normalization": loss_normalization, **cfg
         }
-        # Set by distillation to replace `get_loss` in `update`; never serialised.
+        # The one hook for a teacher–student objective: set by `spacy kdseq distill` to
+        # replace `get_loss` in `update`; never serialised.
         self.distillation_loss: Optional[LossHook] = None
+        # The loss of spaCy v4's `get_teacher_student_loss`; default: the registered one.
+        self.teacher_student_loss: Optional[TeacherStudentLoss] = None
 
     # --- labels ----------------------------------------------------------
     @property
@@ -101,11 +110,11 @@ class CRFPipe(TrainablePipe):
     def add_label(self, label: str) -> int:
         """Add a label; return 0 if it was already there, else 1."""
         if not isinstance(label, str) or not label or label != label.strip():
-            raise ValueError(Errors.E104.format(name=self.name, label=label))
+            raise KDSeqError(Errors.E104.format(name=self.name, label=label))
         if label in self.labels:
             return 0
         if self.model.get_ref("crf").has_param("transitions"):
-            raise ValueError(
+            raise KDSeqError(
                 Errors.E105.format(name=self.name, label=label, n_tags=len(self.tag_names))
             )
         self._validate_label(label)
@@ -136,7 +145,7 @@ class CRFPipe(TrainablePipe):
             for name in names:
                 if name is not None and name not in index:
                     label = name.partition("-")[2] if self.scheme else name
-                    raise ValueError(
+                    raise KDSeqError(
                         Errors.E106.format(
                             name=self.name, index=i, text=_preview(eg.reference),
                             what="entity type" if self.scheme else "tag",
@@ -152,8 +161,12 @@ class CRFPipe(TrainablePipe):
         docs = list(docs)
         if not any(len(doc) for doc in docs):
             return [self.model.ops.alloc1i(0) for _ in docs]
-        scores = self.model.predict(docs)
+        scores = self._forbid_tags(docs, self.model.predict(docs))
         return viterbi_tags(scores, hard_constraints(self.model.get_ref("crf")))
+
+    def _forbid_tags(self, docs: List[Doc], scores: CRFScores) -> CRFScores:
+        """Rule out tags at some tokens in decoding (a subclass's constraints); none here."""
+        return scores
 
     # --- training --------------------------------------------------------
     def update(
@@ -165,22 +178,33 @@ class CRFPipe(TrainablePipe):
         losses: Optional[Dict[str, float]] = None,
     ) -> Dict[str, float]:
         """Learn from a batch of examples: the CRF NLL, or `distillation_loss` if set."""
+        objective = self.distillation_loss or _gold_loss
+        return self._learn(examples, objective, "update", drop=drop, sgd=sgd, losses=losses)
+
+    def _learn(
+        self,
+        examples: Iterable[Example],
+        objective: LossHook,
+        caller: str,
+        *,
+        drop: float,
+        sgd: Optional[Optimizer],
+        losses: Optional[Dict[str, float]],
+    ) -> Dict[str, float]:
+        """One update of the model on the examples' predicted docs, by `objective`."""
         if losses is None:
             losses = {}
         losses.setdefault(self.name, 0.0)
         examples = list(examples)
-        validate_examples(examples, f"{type(self).__name__}.update")
+        validate_examples(examples, f"{type(self).__name__}.{caller}")
         if not any(len(eg.predicted) for eg in examples):
             return losses
         set_dropout_rate(self.model, drop)
         scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
         if any(self.model.ops.xp.isnan(em.sum()) for em in scores.emissions):
-            raise ValueError(Errors.E109.format(name=self.name))
-        if self.distillation_loss is not None:
-            with single_cpu_thread():
-                loss, d_scores = self.distillation_loss(self, examples, scores)
-        else:
-            loss, d_scores = self.get_loss(examples, scores)
+            raise KDSeqError(Errors.E109.format(name=self.name))
+        with single_cpu_thread():
+            loss, d_scores = objective(self, examples, scores)
         backprop(d_scores)
         if sgd not in (None, False):
             self.finish_update(sgd)
@@ -216,17 +240,24 @@ class CRFPipe(TrainablePipe):
     ) -> Dict[str, float]:
         """spaCy v4's distillation step: learn from `teacher_pipe` on the examples'
         predicted docs (one teacher, same label space), by `get_teacher_student_loss`."""
-        from ..distill.v4 import distill_step  # distill imports this module
+        examples = list(examples)
+        docs = [eg.predicted for eg in examples]
+        # `_learn` stops before the objective when every doc is empty.
+        teacher_scores = teacher_pipe.model.predict(docs) if any(len(d) for d in docs) else None
 
-        return distill_step(self, teacher_pipe, examples, drop=drop, sgd=sgd, losses=losses)
+        def objective(pipe: "CRFPipe", _: List[Example], scores: CRFScores):
+            return pipe.get_teacher_student_loss(teacher_scores, scores)
+
+        return self._learn(examples, objective, "distill", drop=drop, sgd=sgd, losses=losses)
 
     def get_teacher_student_loss(
         self, teacher_scores: CRFScores, student_scores: CRFScores
     ) -> Tuple[float, CRFScores]:
-        """spaCy v4's distillation loss and its gradient; the `posterior` method."""
-        from ..distill.v4 import teacher_student_loss
-
-        return teacher_student_loss(teacher_scores, student_scores)
+        """spaCy v4's distillation loss and its gradient: `teacher_student_loss`, by
+        default the registered `spacy-kdseq.TeacherStudentLoss.v1` (`posterior`, T = 1)."""
+        if self.teacher_student_loss is None:
+            self.teacher_student_loss = registry.misc.get(TEACHER_STUDENT_LOSS)()
+        return self.teacher_student_loss(teacher_scores, student_scores)
 
     def initialize(
         self,
@@ -306,6 +337,12 @@ class CRFPipe(TrainablePipe):
             self.model.from_bytes(data)
         except AttributeError:
             raise ValueError(SpacyErrors.E149) from None
+
+
+def _gold_loss(
+    pipe: CRFPipe, examples: List[Example], scores: CRFScores
+) -> Tuple[float, CRFScores]:
+    return pipe.get_loss(examples, scores)
 
 
 def _preview(doc: Doc, n_chars: int = 60) -> str:

@@ -11,7 +11,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Ints1d
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe
 
@@ -71,7 +71,7 @@ class CRFTagger(CRFPipe):
         scorer: Optional[Callable] = None,
     ) -> None:
         if attr not in ATTRS:
-            raise ValueError(Errors.E103.format(name=name, attr=attr, options=list(ATTRS)))
+            raise KDSeqError(Errors.E103.format(name=name, attr=attr, options=list(ATTRS)))
         super().__init__(
             vocab, model, name, scorer=scorer, loss_normalization=loss_normalization, attr=attr
         )
@@ -87,7 +87,7 @@ class CRFTagger(CRFPipe):
 
     def _validate_label(self, label: str) -> None:
         if self.attr == "pos" and label not in UPOS_TAGS:
-            raise ValueError(Errors.E108.format(name=self.name, label=label, tags=UPOS_TAGS))
+            raise KDSeqError(Errors.E108.format(name=self.name, label=label, tags=UPOS_TAGS))
 
     def _labels_in_example(self, example: Example) -> Iterable[str]:
         if self.attr == "pos":

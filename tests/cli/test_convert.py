@@ -71,3 +71,15 @@ def test_spacy_cli_entry_point():
     )
     assert result.returncode == 0, result.stderr
     assert "convert" in result.stdout and "evaluate" in result.stdout
+
+
+@pytest.mark.parametrize("lang", ["esp", "ned", "ES", "e s"])
+def test_language_codes_spacy_does_not_know_are_refused(shared_data, tmp_path, lang):
+    """A mistyped code would leave the docs without a teacher at distillation time."""
+    out = tmp_path / "x.spacy"
+    result = runner.invoke(
+        app, ["convert", str(shared_data / "conll2002" / "esp.testa"), str(out), "--lang", lang,
+              "--limit", "5"],
+    )
+    assert result.exit_code == 1 and "E221" in flat(result.output)
+    assert not out.exists()

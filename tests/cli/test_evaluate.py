@@ -161,3 +161,21 @@ def test_load_gold_groups_by_language(ner_nlp, tmp_path):
     DocBin().to_disk(tmp_path / "empty.spacy")
     with pytest.raises(ValueError, match="E217"):
         load_gold([(None, tmp_path / "empty.spacy")], ner_nlp)
+
+
+def test_a_corpus_directory_is_its_spacy_files(ner_nlp, tmp_path):
+    """As `spacy evaluate` does: a directory stands for the .spacy files under it."""
+    gold = ner_gold(ner_nlp.vocab)
+    corpus = tmp_path / "corpus"
+    (corpus / "nl").mkdir(parents=True)
+    DocBin(docs=gold["es"], store_user_data=True).to_disk(corpus / "es.spacy")
+    DocBin(docs=gold["nl"], store_user_data=True).to_disk(corpus / "nl" / "test.spacy")
+    docs, files = load_gold([(None, corpus)], ner_nlp)
+    assert sorted(docs) == ["es", "nl"]
+    assert files["nl"] == [str(corpus / "nl" / "test.spacy")]
+    ner_nlp.to_disk(tmp_path / "model")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "model"), str(corpus), "-t", "ner"])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "none").mkdir()
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "model"), str(tmp_path / "none")])
+    assert result.exit_code == 1 and "E222" in result.output

@@ -26,7 +26,7 @@ def _call(name, args):
 
 
 FUNCS = ["log_partition", "path_score", "nll", "viterbi", "kbest", "marginals",
-         "edge_marginals"]
+         "edge_marginals", "log_marginals", "posteriors"]
 
 NAN_EM = torch.randn(B, T, L)
 NAN_EM[1, 0, 2] = float("nan")

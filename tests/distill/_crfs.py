@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from spacy_kdseq.distill.teacher import TeacherCRF
-from spacy_kdseq.layers.torch_bridge import TorchCRF
+from spacy_kdseq.crf import TorchCRF
 
 
 def random_student(lengths, L: int, seed: int) -> TorchCRF:

@@ -16,7 +16,7 @@ def test_commands_are_registered():
 
 def test_bad_knob_fails_before_any_work(tmp_path):
     config = str(CONFIGS / "student-ner.cfg")
-    result = runner.invoke(app, ["distill", config, "--output", str(tmp_path), "--distillation.k", "0"])
+    result = runner.invoke(app, ["distill", config, "--output", str(tmp_path), "--distillation.topwk_k", "0"])
     assert result.exit_code == 1
     assert "E306" in result.output
     assert not any(tmp_path.iterdir())

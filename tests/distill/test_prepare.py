@@ -6,7 +6,7 @@ import numpy
 import pytest
 import spacy
 import torch
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
 from spacy_kdseq.distill.settings import parse_settings
@@ -104,7 +104,9 @@ def test_corrupt_cache_is_refused(kd_data, tmp_path):
     ({"paths.teachers.es": "/nonexistent/teacher"}, "E301"),
     ({"distillation.teacher_component": "tagger"}, "E302"),
     ({"distillation.method": "posterior-ish"}, "E305"),
-    ({"distillation.k": 0}, "E306"),
+    ({"distillation.topk_k": 0}, "E306"),
+    ({"distillation.topwk_k": 2.5}, "E306"),
+    ({"distillation.k": 10}, "E320"),
     ({"distillation.temperature": 0.0}, "E307"),
     ({"distillation.kd_weight": 1.5}, "E308"),
     ({"distillation.kd_weight_min": -0.1}, "E308"),
@@ -123,8 +125,72 @@ def test_teacher_of_another_task_is_refused(kd_data, tmp_path):
     config = _config(kd_data, tmp_path / "cache", **{
         "paths.teachers.nl": str(kd_data["pos_teacher"]), "distillation.teacher_component": "tagger",
         "paths.teachers.es": str(kd_data["pos_teacher"])})
-    with pytest.raises(ValueError, match="E303"):
+    # E303 names the student's component, not the teachers'
+    with pytest.raises(ValueError, match="E303.*'crf_tagger' component but the student's 'ner'"):
         prepare(config)
+
+
+def _saved(nlp, path):
+    nlp.to_disk(path)
+    return str(path)
+
+
+def _tiny_teacher(factory, config=None):
+    nlp = spacy.blank("es")
+    nlp.add_pipe(factory, name="ner", config=config or {})
+    words = ["Ana", "vive", "en", "Lima"]
+    ref = Doc(nlp.vocab, words=words, ents=["B-PER", "O", "O", "B-LOC"])
+    nlp.initialize(lambda: [Example(Doc(nlp.vocab, words=words), ref)])
+    return nlp
+
+
+def test_a_spacy_ner_teacher_is_told_teachers_must_be_crfs(kd_data, tmp_path):
+    teacher = _saved(_tiny_teacher("ner"), tmp_path / "spacy-ner")
+    with pytest.raises(ValueError, match=r"E326.*ner \(ner\)") as err:
+        prepare(_config(kd_data, tmp_path / "cache", **{"paths.teachers.es": teacher}))
+    assert "teacher_component" not in str(err.value)
+
+
+def test_teacher_and_student_schemes_must_agree(kd_data, tmp_path):
+    """A BIO teacher's 'B-X O' paths are forbidden moves for a BILUO student."""
+    teacher = _saved(_tiny_teacher("crf_ner", {"scheme": "BIO"}), tmp_path / "bio")
+    with pytest.raises(ValueError, match=r"E324.*'es'.*BIO scheme.*'ner' in BILUO.*scheme BIO"):
+        prepare(_config(kd_data, tmp_path / "cache", **{"paths.teachers.es": teacher}))
+    # the reverse: BILUO teachers, BIO student
+    with pytest.raises(ValueError, match=r"E324.*BILUO scheme.*'ner' in BIO"):
+        prepare(_config(kd_data, tmp_path / "cache", **{"components.ner.scheme": "BIO"}))
+
+
+def test_untaught_docs_and_idle_teachers_are_counted(kd_data, tmp_path):
+    config = _config(kd_data, tmp_path / "cache")
+    del config["distillation"]["teachers"]["nl"]
+    config["distillation"]["teachers"]["de"] = str(kd_data["teachers"]["es"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepare(config)
+    messages = [str(w.message) for w in caught]
+    assert any("W303" in m and "150 'nl'" in m for m in messages), messages
+    assert any("W304" in m and "['de']" in m and "'es': 150" in m for m in messages), messages
+
+
+def test_cache_dir_that_is_a_file(kd_data, tmp_path):
+    (tmp_path / "cache").write_text("not a directory")
+    with pytest.raises(ValueError, match="E327"):
+        prepare(_config(kd_data, tmp_path / "cache"))
+
+
+def test_a_missing_entry_file_is_rebuilt_alone(kd_data, tmp_path):
+    """A run killed while rebuilding leaves a manifest entry without its file."""
+    cache = tmp_path / "cache"
+    prepare(_config(kd_data, cache))
+    victim, kept = _npz(cache)
+    before = kept.stat().st_mtime_ns
+    victim.unlink()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepare(_config(kd_data, cache))
+    assert any("W305" in str(w.message) for w in caught)
+    assert victim.exists() and kept.stat().st_mtime_ns == before
 
 
 def test_language_without_teacher(kd_data, tmp_path):
@@ -133,7 +199,8 @@ def test_language_without_teacher(kd_data, tmp_path):
     with pytest.raises(ValueError, match="E304.*'nl'"):
         prepare(config)
     config["distillation"]["missing_teacher"] = "gold_only"
-    prepared = prepare(config)
+    with pytest.warns(UserWarning, match="W303"):
+        prepared = prepare(config)
     assert sorted(prepared.knowledge) == ["es"]
 
 
@@ -161,3 +228,12 @@ def test_kd_weight_schedule():
     assert parse_settings({"method": "none"}).kd_weight_at(0) == 0.0
     constant = parse_settings({"teachers": {"es": "x"}, "kd_weight": 0.5})
     assert constant.kd_weight_at(0) == constant.kd_weight_at(100) == 0.5
+
+
+def test_transformer_config_without_the_extra(monkeypatch, tmp_path):
+    import spacy_kdseq.distill.train as train
+
+    monkeypatch.setattr(train, "find_spec", lambda name: None)
+    config = load_distill_config(CONFIGS / "student-ner-trf.cfg")
+    with pytest.raises(ValueError, match=r"E328.*spacy-kdseq\[transformers\]"):
+        prepare(config)

@@ -32,7 +32,7 @@ def test_empty_one_token_and_long_docs(nlp):
     docs = list(nlp.pipe(["", "John", long_text, "", "Mary lives in Paris ."], batch_size=3))
     assert [len(doc) for doc in docs] == [0, 1, 5000, 0, 5]
     assert all(token.pos_ for doc in docs for token in doc)
-    assert list(nlp.pipe(["", ""])) and nlp("").ents == ()
+    assert [len(doc) for doc in nlp.pipe(["", ""])] == [0, 0] and nlp("").ents == ()
 
 
 def test_update_on_empty_docs(nlp):
