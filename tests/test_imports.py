@@ -23,5 +23,5 @@ def test_light_modules_import_neither_torch_nor_spacy(statement):
 
 def test_cli_leaves_distillation_and_transformers_to_the_commands():
     heavy = ["spacy_kdseq.distill.losses", "spacy_kdseq.distill.train", "spacy_kdseq.evaluation",
-             "spacy_transformers", "transformers"]
+             "spacy_transformers", "transformers", "matplotlib"]
     assert _loaded("import spacy_kdseq.cli", heavy) == []

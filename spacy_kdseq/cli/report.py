@@ -18,12 +18,13 @@ def report_cli(
     title: Optional[str] = typer.Option(None, "--title", help="Heading of the report"),
 ) -> None:
     """Write report.md (mean ± std over seeds, in the paper's shape), report.png and curves.png."""
+    from ..errors import KDSeqError
     from ..report import load_report_data, render_markdown
     from ..report.plot import plot_curves, plot_report
 
     try:
         data = load_report_data(results_dir, languages.split() or None)
-    except ValueError as err:
+    except KDSeqError as err:
         msg.fail(str(err), exits=1)
     output = output or results_dir / "report.md"
     plot = plot or results_dir / "report.png"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..distill.methods import METHODS
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from ..workflow.records import read_records
 
 DEFAULT_VARIANT = "default"
@@ -124,10 +124,10 @@ def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = Non
     """Read a task's run records; `languages` fixes the column order (default: teachers', sorted)."""
     records = read_records(Path(results_dir))
     if not records:
-        raise ValueError(Errors.E401.format(path=results_dir))
+        raise KDSeqError(Errors.E401.format(path=results_dir))
     tasks = sorted({r["task"] for r in records})
     if len(tasks) != 1:
-        raise ValueError(Errors.E404.format(path=results_dir, tasks=tasks))
+        raise KDSeqError(Errors.E404.format(path=results_dir, tasks=tasks))
     task = tasks[0]
     trained = sorted({lang for r in records for lang in r["train_langs"]})
     langs = list(languages) if languages else sorted(

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 from .units import TrainUnit
 
 SPACY_XX = "xx"
@@ -134,7 +134,7 @@ def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[Tra
             details = ", ".join(
                 f"{k}: {recorded.get(k, config.get(k))!r} → {wanted.get(k, config.get(k))!r}" for k in changed
             )
-            raise ValueError(Errors.E405.format(
+            raise KDSeqError(Errors.E405.format(
                 record=unit.record, unit=unit.label, details=details, output=unit.output
             ))
         if need_model and not (unit.output / "model-best").exists():

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..errors import Errors
+from ..errors import Errors, KDSeqError
 
 RECORD_VERSION = 1
 KINDS = ("teacher", "student", "spacy")
@@ -50,7 +50,7 @@ def summarise_training(
 ) -> Dict[str, Any]:
     """Steps taken, best step (spaCy's rule: highest score, later step on ties), why it stopped."""
     if not curve:
-        raise ValueError(Errors.E406.format(path=log_path))
+        raise KDSeqError(Errors.E406.format(path=log_path))
     best_dev, best_step = max((score, step) for step, score in curve)
     steps = curve[-1][0]
     max_steps = int(training["max_steps"])
@@ -90,8 +90,7 @@ def make_record(
 
     `code` is the (commit, dirty) state the run started from (default: now).
     """
-    if kind not in KINDS:
-        raise ValueError(f"run kind {kind!r} is not one of {KINDS}")
+    assert kind in KINDS, f"run kind {kind!r} is not one of {KINDS}"
     commit, dirty = code if code is not None else git_state()
     return {
         "version": RECORD_VERSION, "task": task, "kind": kind, "name": name,
@@ -125,7 +124,7 @@ def read_records(results_dir: Path) -> List[Dict[str, Any]]:
         try:
             data = json.loads(path.read_text(encoding="utf8"))
         except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(Errors.E403.format(path=path, err=err)) from None
+            raise KDSeqError(Errors.E403.format(path=path, err=err)) from None
         if isinstance(data, dict) and data.get("kind") in KINDS and "test" in data:
             data["path"] = str(path)
             records.append(data)
