@@ -128,7 +128,7 @@ def _free_memory() -> None:
     if torch.cuda.is_initialized():
         torch.cuda.empty_cache()
     if isinstance(get_current_ops(), CupyOps):
-        import cupy
+        import cupy  # installed wherever CupyOps is the current ops
 
         cupy.get_default_memory_pool().free_all_blocks()
 
