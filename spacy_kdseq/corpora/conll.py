@@ -13,9 +13,10 @@ from spacy.vocab import Vocab
 
 from ..errors import Errors, KDSeqError
 from ..lang import set_doc_lang
+from ..tagsets import parse_tag, tags_to_spans
 from ._lines import iter_lines
 from .stats import CorpusStats
-from .tags import parse_tag, spans_to_iob2, tags_to_spans
+from .tags import spans_to_iob2
 
 DOCSTART = "-DOCSTART-"
 

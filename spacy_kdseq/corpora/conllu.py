@@ -17,13 +17,10 @@ from spacy.vocab import Vocab
 
 from ..errors import Errors, KDSeqError
 from ..lang import set_doc_lang
+from ..tagsets import UPOS_TAGS
 from ._lines import iter_lines
 from .stats import CorpusStats
 
-UPOS_TAGS = (
-    "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART",
-    "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X",
-)
 TAG_COLUMNS = {"upos": 3, "xpos": 4}
 _N_COLUMNS = 10
 

@@ -5,13 +5,7 @@ import torch
 from torch import Tensor
 
 from ..errors import Errors, KDSeqError
-
-# Per scheme: (begin, inside, last, unit) prefixes; None where the scheme has no such tag.
-_SCHEMES = {
-    "BIO": ("B", "I", None, None),
-    "BILUO": ("B", "I", "L", "U"),
-    "IOBES": ("B", "I", "E", "S"),
-}
+from ..tagsets import SCHEMES, scheme_prefixes
 
 
 class Constraints(NamedTuple):
@@ -29,10 +23,10 @@ def allowed_transitions(labels: Sequence[str], scheme: str) -> Constraints:
     continue with the same type, or i leaves a span (B, I) open that j does not
     continue. Mask scores with ``scores.masked_fill(~allowed, float("-inf"))``.
     """
-    if scheme not in _SCHEMES:
-        raise KDSeqError(Errors.E007.format(scheme=scheme, schemes=sorted(_SCHEMES)))
-    begin, inside, last, unit = _SCHEMES[scheme]
-    prefixes = [p for p in (begin, inside, last, unit) if p is not None]
+    if scheme not in SCHEMES:
+        raise KDSeqError(Errors.E007.format(scheme=scheme, schemes=sorted(SCHEMES)))
+    begin, inside, last, unit = SCHEMES[scheme]
+    prefixes = scheme_prefixes(scheme)
     parsed = []
     for label in labels:
         if label == "O":

@@ -1,8 +1,9 @@
 """`spacy kdseq annotate` and `spacy kdseq distill` as library functions.
 
-`prepare` validates the config and the teachers and builds (or reuses) the knowledge
-cache; `distill` then trains the student with spaCy's own `init_nlp` + `train`, with
-the KD objective hooked into the student component.
+`prepare` validates the config and the teachers (read from disk) and builds (or reuses)
+the knowledge cache, loading each teacher only while it annotates; `distill` then trains
+the student with spaCy's own `init_nlp` + `train`, with the KD objective hooked into the
+student component.
 """
 import sys
 import warnings
@@ -25,13 +26,14 @@ from .cache import Knowledge, KnowledgeCache
 from .objective import DistillationObjective
 from .settings import DistillSettings, parse_settings
 from .store import KnowledgeStore
-from .teachers import Teacher, annotate, load_teacher, union_labels, union_tag_names
-
-CRF_FACTORIES = ("crf_ner", "crf_tagger")
+from .teachers import (
+    CRF_FACTORIES, Teacher, TeacherPipeline, annotate, read_teacher, union_labels, union_tag_names,
+)
 
 
 class Prepared:
-    """What `prepare` found: settings, teachers, the knowledge, the student's labels."""
+    """What `prepare` found: settings, teachers (as read from disk; no pipeline stays
+    loaded), the knowledge, the student's labels."""
 
     def __init__(self, settings: DistillSettings, teachers: Dict[str, Teacher],
                  knowledge: Dict[str, List[Knowledge]], labels: List[str], cache_dir: Path) -> None:
@@ -48,7 +50,11 @@ def load_distill_config(config_path: Path, overrides: Optional[Dict[str, Any]] =
 
 
 def prepare(config: Config, *, force: bool = False) -> Prepared:
-    """Validate everything, load the teachers, and build or reuse the knowledge cache."""
+    """Validate everything, read the teachers, and build or reuse the knowledge cache.
+
+    A teacher is loaded only if some of its cache entries are missing (or `force`), at
+    most once, and freed before the next teacher is loaded.
+    """
     resolved = config.interpolate()
     if "distillation" not in resolved:
         raise KDSeqError(Errors.E311)
@@ -64,7 +70,7 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
         return Prepared(settings, {}, {}, [], Path(settings.cache_dir))
     scheme = student.get("scheme", _default(factory, "scheme"))
     teachers = {
-        lang: load_teacher(
+        lang: read_teacher(
             lang, path, settings.teacher_pipe_name, student_name=settings.component,
             student_factory=factory, student_scheme=scheme,
         )
@@ -76,19 +82,21 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
     _warn_unmatched(by_file, settings)
     cache = KnowledgeCache(Path(settings.cache_dir))
     knowledge: Dict[str, List[Knowledge]] = defaultdict(list)
-    for path, docs_by_lang in by_file.items():
-        for lang, docs in sorted(docs_by_lang.items()):
-            teacher = teachers.get(lang)
-            if teacher is None:
-                continue
-            knowledge[lang].append(cache.get_or_build(
-                teacher_path=teacher.path, corpus_path=path, labels=tag_names,
-                component=settings.teacher_pipe_name, lang=lang, force=force, on_stale=_warn,
-                build=lambda t=teacher, d=docs, p=path: annotate(
-                    t, d, tag_names, batch_size=settings.batch_size,
-                    desc=f"annotate {p.name} ({t.lang})",
-                ),
-            ))
+    for lang, teacher in teachers.items():
+        with TeacherPipeline(teacher) as pipeline:
+            for path, docs_by_lang in by_file.items():
+                docs = docs_by_lang.get(lang)
+                if not docs:
+                    continue
+                knowledge[lang].append(cache.get_or_build(
+                    teacher_path=teacher.path, corpus_path=path, labels=tag_names,
+                    component=settings.teacher_pipe_name, lang=lang, force=force,
+                    on_stale=_warn,
+                    build=lambda tp=pipeline, d=docs, p=path: annotate(
+                        tp.teacher, tp.get(), d, tag_names, batch_size=settings.batch_size,
+                        desc=f"annotate {p.name} ({tp.teacher.lang})",
+                    ),
+                ))
     return Prepared(settings, teachers, dict(knowledge), labels, Path(settings.cache_dir))
 
 

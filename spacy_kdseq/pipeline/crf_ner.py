@@ -8,11 +8,14 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Ints1d
 
+from .. import tagsets
 from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, _preview
 
-SCHEMES = {"BIO": ("B", "I"), "BILUO": ("B", "I", "L", "U")}
+# The schemes (of `tagsets.SCHEMES`) whose gold `_gold_tag_names` derives from spaCy's
+# BILUO tags.
+NER_SCHEMES = ("BIO", "BILUO")
 # Like spaCy's `ner`, an entity never starts or ends on a whitespace token: in BILUO a
 # space may only be O or inside (I) an entity. BIO cannot say "inside but not last"
 # without looking ahead, so there a space is always O.
@@ -70,8 +73,10 @@ class CRFEntityRecognizer(CRFPipe):
         loss_normalization: str = "sentence",
         scorer: Optional[Callable] = None,
     ) -> None:
-        if scheme not in SCHEMES:
-            raise KDSeqError(Errors.E101.format(name=name, scheme=scheme, schemes=list(SCHEMES)))
+        if scheme not in NER_SCHEMES:
+            raise KDSeqError(
+                Errors.E101.format(name=name, scheme=scheme, schemes=list(NER_SCHEMES))
+            )
         super().__init__(
             vocab, model, name, scorer=scorer, loss_normalization=loss_normalization,
             scheme=scheme,
@@ -80,11 +85,6 @@ class CRFEntityRecognizer(CRFPipe):
     @property
     def scheme(self) -> str:
         return self.cfg["scheme"]
-
-    @property
-    def tag_names(self) -> List[str]:
-        prefixes = SCHEMES[self.scheme]
-        return ["O"] + [f"{p}-{label}" for label in self.labels for p in prefixes]
 
     def _labels_in_example(self, example: Example) -> Iterable[str]:
         return (ent.label_ for ent in example.reference.ents)
@@ -125,25 +125,10 @@ class CRFEntityRecognizer(CRFPipe):
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
         """Set `doc.ents` from the predicted tags; every other token becomes "O"."""
-        kinds = []
-        for tag in self.tag_names:
-            prefix, _, label = tag.partition("-")
-            kinds.append((prefix, label))
+        names = self.tag_names
         for doc, doc_tags in zip(docs, tag_ids):
-            spans = []
-            begin, open_label = -1, ""
-            for i, tag in enumerate(doc_tags.tolist()):
-                prefix, label = kinds[tag]
-                # IOB reading of both schemes; L/U also close the span after this token.
-                continues = prefix in ("I", "L") and begin >= 0 and label == open_label
-                if begin >= 0 and not continues:
-                    spans.append(Span(doc, begin, i, label=open_label))
-                    begin = -1
-                if prefix != "O" and not continues:
-                    begin, open_label = i, label
-                if prefix in ("L", "U"):
-                    spans.append(Span(doc, begin, i + 1, label=open_label))
-                    begin = -1
-            if begin >= 0:
-                spans.append(Span(doc, begin, len(doc), label=open_label))
-            doc.set_ents(spans, default="outside")
+            spans = tagsets.tags_to_spans([names[tag] for tag in doc_tags.tolist()])
+            doc.set_ents(
+                [Span(doc, start, end, label=label) for start, end, label in spans],
+                default="outside",
+            )

@@ -1,7 +1,8 @@
 """``CRFPipe``: the shared ``TrainablePipe`` behind ``crf_ner`` and ``crf_tagger``.
 
-Subclasses say what the labels are and how tags map to and from docs: `tag_names`
-(the CRF label space), `_labels_in_example`, `_gold_tag_names` and `set_annotations`.
+Subclasses say what the labels are and how tags map to and from docs: `scheme` (which
+with the labels gives `tag_names`, the CRF label space), `_labels_in_example`,
+`_gold_tag_names` and `set_annotations`.
 Everything else — decoding, the loss, training, initialization and serialization — is
 the same for any linear-chain CRF over tokens.
 """
@@ -21,6 +22,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Ints1d
 
+from .. import tagsets
 from ..errors import Errors, KDSeqError
 from ..layers import (
     CRFScores, gradients_to_scores, hard_constraints, scores_to_torch, set_constraints,
@@ -100,7 +102,7 @@ class CRFPipe(TrainablePipe):
     @property
     def tag_names(self) -> List[str]:
         """The CRF label space: one name per output of the model, in model order."""
-        raise NotImplementedError
+        return tagsets.tag_names(self.labels, self.scheme)
 
     @property
     def scheme(self) -> Optional[str]:

@@ -13,12 +13,10 @@ from thinc.types import Ints1d
 
 from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
+from ..tagsets import UPOS_TAGS
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe
 
 ATTRS = {"pos": POS, "tag": TAG}
-# spaCy's POS symbols include the empty one and the legacy "EOL"; neither is a tag.
-UPOS_TAGS = sorted(tag for tag in UPOS_IDS if tag and tag != "EOL")
-
 
 
 @Language.factory(
@@ -81,13 +79,9 @@ class CRFTagger(CRFPipe):
         """The token attribute set: "pos" or "tag"."""
         return self.cfg["attr"]
 
-    @property
-    def tag_names(self) -> List[str]:
-        return list(self.labels)
-
     def _validate_label(self, label: str) -> None:
         if self.attr == "pos" and label not in UPOS_TAGS:
-            raise KDSeqError(Errors.E108.format(name=self.name, label=label, tags=UPOS_TAGS))
+            raise KDSeqError(Errors.E108.format(name=self.name, label=label, tags=list(UPOS_TAGS)))
 
     def _labels_in_example(self, example: Example) -> Iterable[str]:
         if self.attr == "pos":

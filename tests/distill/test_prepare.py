@@ -1,17 +1,21 @@
 """Teachers, routing, the knowledge cache and bad input, on real CoNLL-2002 slices."""
+import gc
 import shutil
 import warnings
+import weakref
+from pathlib import Path
 
 import numpy
 import pytest
 import spacy
 import torch
+from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
 from spacy_kdseq.distill.settings import parse_settings
 from spacy_kdseq.distill.store import KnowledgeStore
-from spacy_kdseq.distill.teachers import union_labels
+from spacy_kdseq.distill.teachers import Teacher, TeacherPipeline, read_teacher, union_labels
 from spacy_kdseq.distill.train import load_distill_config, prepare
 
 from .conftest import CONFIGS
@@ -35,20 +39,22 @@ def _npz(cache):
 
 def test_each_doc_gets_its_own_teacher(kd_data, tmp_path):
     prepared = prepare(_config(kd_data, tmp_path / "cache"))
-    tags = sorted({t for teacher in prepared.teachers.values() for t in teacher.pipe.tag_names})
+    tags = sorted({t for teacher in prepared.teachers.values() for t in teacher.tag_names})
     store = KnowledgeStore(prepared.knowledge, tags, "ner")
     for lang in ("es", "nl"):
-        teacher = prepared.teachers[lang]
-        docs = DocBin().from_disk(kd_data["corpus"] / f"{lang}.spacy").get_docs(teacher.nlp.vocab)
+        nlp = spacy.load(kd_data["teachers"][lang])
+        pipe = nlp.get_pipe("ner")
+        assert prepared.teachers[lang].tag_names == pipe.tag_names  # read without loading
+        docs = DocBin().from_disk(kd_data["corpus"] / f"{lang}.spacy").get_docs(nlp.vocab)
         doc = next(docs)
         mask = torch.ones(1, len(doc), dtype=torch.bool)
         crf = store.teacher_crf([Example(doc.copy(), doc)], mask, torch.float32)
         assert store.langs[int(crf.teacher[0])] == lang
         # the teacher's own emissions, recomputed: tok2vec first, then the CRF model
         words = [t.text for t in doc]
-        fresh = teacher.nlp.get_pipe("tok2vec")(spacy.tokens.Doc(teacher.nlp.vocab, words=words))
-        expected = teacher.pipe.model.predict([fresh]).emissions[0]
-        cols = [tags.index(t) for t in teacher.pipe.tag_names]
+        fresh = nlp.get_pipe("tok2vec")(spacy.tokens.Doc(nlp.vocab, words=words))
+        expected = pipe.model.predict([fresh]).emissions[0]
+        cols = [tags.index(t) for t in pipe.tag_names]
         got = crf.emissions[0][:, cols].numpy()
         numpy.testing.assert_allclose(got, expected, atol=0.02, rtol=0.01)  # float16 cache
 
@@ -87,6 +93,78 @@ def test_cache_is_reused_and_rebuilt_when_stale(kd_data, tmp_path):
     assert sum(len(k.keys) for k in prepared.knowledge["nl"]) == 50
 
 
+class _Loads:
+    """Records every `spacy.load` and which earlier pipelines were still alive then."""
+
+    def __init__(self, monkeypatch):
+        self.paths, self.alive_at_load, self._refs = [], [], []
+        real = spacy.load
+
+        def load(path, *args, **kwargs):
+            gc.collect()
+            self.alive_at_load.append([str(p) for p, ref in self._refs if ref() is not None])
+            nlp = real(path, *args, **kwargs)
+            self.paths.append(str(path))
+            self._refs.append((path, weakref.ref(nlp)))
+            return nlp
+
+        monkeypatch.setattr(spacy, "load", load)
+
+    def alive(self):
+        gc.collect()
+        return [str(p) for p, ref in self._refs if ref() is not None]
+
+
+def test_teachers_are_loaded_one_at_a_time_and_not_kept(kd_data, tmp_path, monkeypatch):
+    loads = _Loads(monkeypatch)
+    prepared = prepare(_config(kd_data, tmp_path / "cache"))
+    assert loads.paths == [str(kd_data["teachers"][lang]) for lang in ("es", "nl")]
+    assert loads.alive_at_load == [[], []]  # es was freed before nl was loaded
+    assert loads.alive() == []
+    held = [v for t in prepared.teachers.values() for v in vars(t).values()]
+    assert not any(isinstance(v, Language) for v in held)
+
+
+def test_a_teacher_pipeline_is_loaded_once_and_freed_when_its_block_ends(kd_data, monkeypatch):
+    teacher = read_teacher("es", str(kd_data["teachers"]["es"]), "ner", student_name="ner",
+                           student_factory="crf_ner", student_scheme="BILUO")
+    loads = _Loads(monkeypatch)
+    with TeacherPipeline(teacher) as pipeline:
+        assert loads.paths == []  # nothing loaded until asked
+        nlp = pipeline.get()
+        assert pipeline.get() is nlp and loads.paths == [str(teacher.path)]
+        assert nlp.get_pipe("ner").tag_names == teacher.tag_names
+        del nlp
+    assert loads.alive() == []  # freed although `pipeline` is still referenced
+
+
+def test_a_complete_cache_loads_no_teacher(kd_data, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = prepare(_config(kd_data, cache))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("spacy.load called with a complete cache")
+
+    monkeypatch.setattr(spacy, "load", refuse)
+    again = prepare(_config(kd_data, cache))
+    assert again.labels == first.labels and sorted(again.teachers) == ["es", "nl"]
+    for lang in ("es", "nl"):
+        numpy.testing.assert_array_equal(again.knowledge[lang][0].emissions,
+                                         first.knowledge[lang][0].emissions)
+
+
+def test_a_cache_miss_loads_only_the_teachers_it_needs(kd_data, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    prepare(_config(kd_data, cache))
+    (victim,) = [p for p in _npz(cache) if p.name.startswith("nl-")]
+    victim.unlink()
+    loads = _Loads(monkeypatch)
+    with pytest.warns(UserWarning, match="W305"):
+        prepare(_config(kd_data, cache))
+    assert loads.paths == [str(kd_data["teachers"]["nl"])]
+    assert loads.alive() == []
+
+
 def test_corrupt_cache_is_refused(kd_data, tmp_path):
     cache = tmp_path / "cache"
     prepare(_config(kd_data, cache))
@@ -98,6 +176,16 @@ def test_corrupt_cache_is_refused(kd_data, tmp_path):
     with pytest.raises(ValueError, match="E309"):
         prepare(_config(kd_data, cache))
     prepare(_config(kd_data, tmp_path / "fresh"), force=True)
+
+
+def test_a_directory_that_is_no_pipeline(kd_data, tmp_path):
+    with pytest.raises(ValueError, match=r"E301.*'es'.*config\.cfg"):
+        prepare(_config(kd_data, tmp_path / "cache", **{"paths.teachers.es": str(tmp_path)}))
+    teacher = tmp_path / "teacher-es"
+    shutil.copytree(kd_data["teachers"]["es"], teacher)
+    (teacher / "ner" / "cfg").unlink()
+    with pytest.raises(ValueError, match=r"E301.*teacher-es.*ner/cfg"):
+        prepare(_config(kd_data, tmp_path / "cache", **{"paths.teachers.es": str(teacher)}))
 
 
 @pytest.mark.parametrize("override,code", [
@@ -205,13 +293,8 @@ def test_language_without_teacher(kd_data, tmp_path):
 
 
 def test_union_of_label_sets_warns_once():
-    class Pipe:
-        def __init__(self, labels):
-            self.labels = labels
-
-    class T:
-        def __init__(self, lang, labels):
-            self.lang, self.pipe = lang, Pipe(labels)
+    def T(lang, labels):
+        return Teacher(lang, Path(lang), "ner", "crf_ner", labels, "BILUO")
 
     messages = []
     union = union_labels([T("es", ("LOC", "PER")), T("nl", ("LOC", "MISC"))], messages.append)
