@@ -1,6 +1,7 @@
 """``crf_ner``: named entities with a linear-chain CRF, decoded into valid spans."""
 from typing import Callable, Iterable, List, Optional
 
+import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
@@ -11,6 +12,7 @@ from thinc.types import Ints1d
 from ..errors import Errors
 from ..layers import CRFScores
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, _preview
+from .gold import ner_tag_ids
 
 SCHEMES = {"BIO": ("B", "I"), "BILUO": ("B", "I", "L", "U")}
 
@@ -82,6 +84,10 @@ class CRFEntityRecognizer(CRFPipe):
 
     def _labels_in_example(self, example: Example) -> Iterable[str]:
         return (ent.label_ for ent in example.reference.ents)
+
+    def _gold_tag_ids_from_arrays(self, examples: List[Example]) -> List[Optional[numpy.ndarray]]:
+        label_ids = {self.vocab.strings[label]: i for i, label in enumerate(self.labels)}
+        return ner_tag_ids(examples, label_ids, self.scheme)
 
     def _gold_tag_names(self, example: Example, index: int) -> List[Optional[str]]:
         try:

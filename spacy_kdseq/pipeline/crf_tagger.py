@@ -14,6 +14,7 @@ from thinc.types import Ints1d
 from ..errors import Errors
 from ..layers import CRFScores
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe
+from .gold import token_tag_ids
 
 ATTRS = {"pos": POS, "tag": TAG}
 # spaCy's POS symbols include the empty one and the legacy "EOL"; neither is a tag.
@@ -93,6 +94,12 @@ class CRFTagger(CRFPipe):
         if self.attr == "pos":
             return (token.pos_ for token in example.reference if token.pos_)
         return (token.tag_ for token in example.reference if token.tag_)
+
+    def _gold_tag_ids_from_arrays(self, examples: List[Example]) -> List[Optional[numpy.ndarray]]:
+        # POS holds spaCy's UPOS symbol ids, TAG string-store hashes.
+        lookup = UPOS_IDS if self.attr == "pos" else self.vocab.strings
+        value_ids = {int(lookup[tag]): i for i, tag in enumerate(self.tag_names)}
+        return token_tag_ids(examples, ATTRS[self.attr], value_ids)
 
     def _gold_tag_names(self, example: Example, index: int) -> List[Optional[str]]:
         # "" (unannotated) and None (misaligned) are both missing gold.
