@@ -14,7 +14,6 @@ TINY = {
     "training.eval_frequency": 1000,
     "training.batcher.size.start": 600,
     "training.batcher.size.stop": 600,
-    "training.logger.progress_bar": False,
 }
 
 
