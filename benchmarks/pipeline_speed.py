@@ -6,10 +6,11 @@ batches of gold-tokenised docs, optimizer and dropout, on CoNLL-2002 Spanish (NE
 UD_English-LinES (UPOS, copied to `token.tag_` so both taggers learn the same attribute).
 
 All four pipelines live in one process with one torch thread and are timed in
-interleaved rounds (the order rotates every round), so a busy machine slows them alike:
-per round, `--steps` `nlp.update` calls (training words/second) and `nlp.pipe` over
-`--infer-docs` pre-tokenised test docs (inference words/second). Ratios are medians of
-the per-round ratios. Then `cProfile` over `--profile-steps` updates and one inference
+interleaved rounds, so a busy machine slows them alike: per round, `--steps` `nlp.update`
+calls each (training words/second) and `nlp.pipe` over `--infer-docs` pre-tokenised test
+docs (inference words/second), alternating between the pipelines after every update and
+every `--chunk` docs (the first one rotates every round). Ratios are medians of the
+per-round ratios. Then `cProfile` over `--profile-steps` updates and one inference
 pass of each CRF pipeline gives the share of the gold-tag derivation, the CRF and the
 tok2vec. Writes the "Pipelines" section of docs/benchmarks.md.
 
@@ -132,14 +133,49 @@ class Contender:
 
     def infer(self, test_docs: List[Doc]) -> Tuple[float, int]:
         """(seconds, words) of `nlp.pipe` over fresh pre-tokenised copies of `test_docs`."""
-        docs = [Doc(self.nlp.vocab, words=[t.text for t in d]) for d in test_docs]
+        docs = self.fresh(test_docs)
         return self._pipe(docs), sum(len(d) for d in docs)
+
+    def fresh(self, test_docs: List[Doc]) -> List[Doc]:
+        return [Doc(self.nlp.vocab, words=[t.text for t in d]) for d in test_docs]
 
     def _pipe(self, docs: List[Doc]) -> float:
         start = time.perf_counter()
         for _ in self.nlp.pipe(docs):
             pass
         return time.perf_counter() - start
+
+
+def timed_round(
+    contenders: List[Contender], tests: Dict[str, List[Doc]], steps: int, chunk: int,
+    first: int,
+) -> Dict[str, Tuple[float, float]]:
+    """One round: training and inference words/second of each contender.
+
+    Work is interleaved finely — one update, or one `nlp.pipe` over `chunk` test docs,
+    per contender in turn, starting with contender `first` — so that the load of a
+    shared machine falls on all of them alike.
+    """
+    order = contenders[first:] + contenders[:first]
+    train = {c.head: [0.0, 0] for c in order}
+    for _ in range(steps):
+        for c in order:
+            seconds, words = c.train(1)
+            train[c.head][0] += seconds
+            train[c.head][1] += words
+    infer = {c.head: [0.0, 0] for c in order}
+    n_chunks = max(len(docs) for docs in tests.values()) // chunk
+    for i in range(n_chunks):
+        for c in order:
+            part = tests[c.task][i * chunk:(i + 1) * chunk]
+            if part:
+                seconds, words = c.infer(part)
+                infer[c.head][0] += seconds
+                infer[c.head][1] += words
+    return {
+        head: (train[head][1] / train[head][0], infer[head][1] / infer[head][0])
+        for head in train
+    }
 
 
 def _cumtime(stats: pstats.Stats, entries: List[Tuple[str, str]]) -> float:
@@ -157,7 +193,7 @@ def profile_shares(c: Contender, steps: int, test_docs: List[Doc]) -> Dict[str, 
     train = pstats.Stats(prof)
     step = _cumtime(train, UPDATE)
     gold = _cumtime(train, GOLD)
-    docs = [Doc(c.nlp.vocab, words=[t.text for t in d]) for d in test_docs]
+    docs = c.fresh(test_docs)
     prof = cProfile.Profile()
     prof.runcall(c._pipe, docs)
     infer = pstats.Stats(prof)
@@ -190,7 +226,7 @@ def report(
         SECTION, "",
         f"`{command}` — {machine()}; {loaded}.", "",
         "One process, one torch thread, the four pipelines timed in interleaved rounds "
-        "(order rotated each round). Each pair shares the teacher config's tok2vec "
+        "(alternating after every update and every `nlp.pipe` call over 100 test docs). Each pair shares the teacher config's tok2vec "
         "(MultiHashEmbed + MaxoutWindowEncoder, width 96, via a listener), batches of "
         "gold-tokenised docs, optimizer and dropout; CoNLL-2002 esp.train/esp.testb (NER) "
         "and UD_English-LinES train/test (UPOS as `token.tag_`). Inference: `nlp.pipe` over "
@@ -256,9 +292,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=20, help="timed updates per round")
     parser.add_argument("--batch-docs", type=int, default=32)
-    parser.add_argument("--warmup-steps", type=int, default=100,
-                        help="untimed updates first, so no model is timed at initialisation")
+    parser.add_argument("--warmup-steps", type=int, default=500,
+                        help="untimed updates first: spaCy's ner infers faster untrained")
     parser.add_argument("--infer-docs", type=int, default=600)
+    parser.add_argument("--chunk", type=int, default=100,
+                        help="test docs per `nlp.pipe` call in the interleaved inference")
     parser.add_argument("--profile-steps", type=int, default=40)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
@@ -280,12 +318,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         for c in contenders
     }
     for r in range(args.rounds):
-        order = contenders[r % len(contenders):] + contenders[: r % len(contenders)]
-        for c in order:
-            seconds, words = c.train(args.steps)
-            rows[c.head]["train_wps"].append(words / seconds)
-            seconds, words = c.infer(tests[c.task])
-            rows[c.head]["infer_wps"].append(words / seconds)
+        measured = timed_round(contenders, tests, args.steps, args.chunk, r % len(contenders))
+        for head, (train_wps, infer_wps) in measured.items():
+            rows[head]["train_wps"].append(train_wps)
+            rows[head]["infer_wps"].append(infer_wps)
         for _, _, (ours, theirs) in TASKS.values():
             for kind in ("train", "infer"):
                 ratio = rows[ours][f"{kind}_wps"][-1] / rows[theirs][f"{kind}_wps"][-1]
