@@ -30,22 +30,23 @@ K = 10
 SECTION = "## CRF kernels"
 # Why targets were missed in the recorded run (update when re-running on another machine).
 NOTES = """Notes (one torch thread for every contender; see `--threads`).
-- NLL: the hand-written backward of log Z (one backward recursion for the posteriors
-  instead of autograd replaying T logsumexp steps) makes it 1.3–2.9× faster than
-  pytorch-crf up to B = 32; at B = 256 the per-step tensor work dominates, both run the
-  same logsumexp recursion, and the ratio falls to ~1×.
-- Viterbi vs pytorch-crf at B = 256: 3.4–8.5×. pytorch-crf's cost is its per-sequence
-  Python backtrace (B·T `.item()` steps), so our lead grows with B and T; at T = 20,
-  L = 17 the forward max over (B, L, L), which both do, is a large share: 3.4× < 5×.
-- k-best ≤ 5× Viterbi is missed at B ≥ 32 (5–19×): each step is a `topk(10)` over the
-  L·k = 170 candidates of each (sequence, label) row, and torch's CPU `topk` on many short
-  rows is most of each step (measured in isolation at B = 256, L = 17: ~40× the time of
-  Viterbi's `max` over the same (sequence, label) rows). The exact algorithm is not the cost, that kernel is: merging
-  the L sorted k-lists per label (or a fused kernel) is the fix. torch-struct's `topk(10)`
-  is 90–440× slower still, and too slow to time beyond B = 1.
-- Marginals vs torch-struct: 5–64× faster from B = 32 on, but 0.55× at B = 1, T = 60,
-  L = 9: with nothing to batch, torch-struct's parallel scan (log T levels of matrix
-  products) beats a T-step recursion."""
+- NLL: log Z and its gradient come from the scaled exp-space recursion (one (B, L) ×
+  (L, L) product per step, in float64) and the transitions' gradient from one matrix
+  product; pytorch-crf runs a logsumexp over (B, L, L) per step and autograd replays it.
+  Where the ratio is lowest (small B·T·L) both are bound by per-op overhead: ~10 small
+  torch ops per step forward and backward, ~1–2 µs each on this machine.
+- Viterbi: label-major layout, a max without argmax per step, the argmax only along the
+  best paths in the backtrace. Against pytorch-crf the lead grows with B·T (its backtrace
+  is B·T Python `.item()` calls); at B = 32, T = 20 both are op-overhead bound (~8 torch
+  ops per step for us) and 5× is out of reach without a fused kernel.
+- k-best ≤ 3× Viterbi is missed by far: each step is a `topk(k)` over the L·k candidates
+  of every (sequence, label) row, and torch's CPU `topk` over many short rows costs ~100×
+  the `amax` Viterbi now does per step. Keeping only the lists whose head is among the k
+  best heads (k(k+1)/2 candidates instead of L·k) is exact but saves ~3×, not ~30×;
+  the bar needs a fused merge kernel (C++/CUDA) or a lazy best-first k-best over forward
+  and backward max-marginals. torch-struct's `topk(10)` is 50–1000× slower still.
+- Marginals: the same scaled recursion, forward and backward; with nothing to batch
+  (B = 1) it now matches or beats torch-struct's parallel scan."""
 # A peer call slower than this is timed once and not repeated.
 SLOW_S = 1.0
 
