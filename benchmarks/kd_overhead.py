@@ -150,6 +150,13 @@ def write_section(args, annotate_s, cache_bytes, n_docs, n_tokens, best, n_steps
         "for both parts; `emission` is cheaper than the baseline because at λ = 1 it needs "
         "neither the student's NLL nor its log Z.",
         "",
+        "`posterior` and `posterior+topwk` miss 1.15×: the baseline's NLL now runs the "
+        "scaled exp-space recursion with a hand-written backward, while the student "
+        "posteriors of these two methods still come from the log-space recursion of "
+        "`distill/teacher.py` (`log_marginals`), differentiated by autograd through 2T "
+        "logsumexp steps. Routing them through a hand-written backward is the fix; it "
+        "lives in `spacy_kdseq/distill/`, outside the speed branch.",
+        "",
     ]
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text(encoding="utf8") if path.exists() else "# Benchmarks\n"
