@@ -36,7 +36,7 @@ from spacy_kdseq.distill.train import hook_student, load_distill_config, prepare
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Distillation overhead"
 FILES = {"es": "esp.train", "nl": "ned.train"}
-BARS = {"posterior+topwk": 1.25, "structure": 1.3}
+MAX_RATIO = 1.15  # every method's step cost against the baseline `none`
 
 
 def main() -> None:
@@ -139,8 +139,9 @@ def write_section(args, annotate_s, cache_bytes, n_docs, n_tokens, best, n_steps
     ]
     for method, secs in best.items():
         ratio = secs / base
-        bar = BARS.get(method)
-        verdict = "" if bar is None else (f"≤ {bar}× {'met' if ratio <= bar else 'missed'}")
+        verdict = "" if method == "none" else (
+            f"≤ {MAX_RATIO}× {'met' if ratio <= MAX_RATIO else 'MISSED'}"
+        )
         lines.append(f"| `{method}` | {secs:.3f} | {secs * n_steps_epoch:.0f} | {ratio:.2f} | {verdict} |")
     lines += [
         "",
@@ -148,6 +149,13 @@ def write_section(args, annotate_s, cache_bytes, n_docs, n_tokens, best, n_steps
         "`posterior+topwk` in one run). `posterior+topwk` computes the student's log Z once "
         "for both parts; `emission` is cheaper than the baseline because at λ = 1 it needs "
         "neither the student's NLL nor its log Z.",
+        "",
+        "`posterior` and `posterior+topwk` miss 1.15×: the baseline's NLL now runs the "
+        "scaled exp-space recursion with a hand-written backward, while the student "
+        "posteriors of these two methods still come from the log-space recursion of "
+        "`distill/teacher.py` (`log_marginals`), differentiated by autograd through 2T "
+        "logsumexp steps. Routing them through a hand-written backward is the fix; it "
+        "lives in `spacy_kdseq/distill/`, outside the speed branch.",
         "",
     ]
     path = ROOT / "docs" / "benchmarks.md"

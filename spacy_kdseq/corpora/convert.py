@@ -86,8 +86,8 @@ def convert_corpus(
     dev_output: Optional[Path] = None,
     seed: int = 0,
 ) -> Tuple[CorpusStats, Dict[Path, int]]:
-    """Write the first `limit` sentences as a DocBin (user data stored, for the
-    language), carving a `dev_fraction` of them into `dev_output`. Returns the
+    """Write the first `limit` sentences as a DocBin (the language is a doc category,
+    so no user data is stored), carving a `dev_fraction` of them into `dev_output`. Returns the
     counts read and the number of docs written per output file."""
     check_lang(lang)
     if limit is not None and limit < 1:
@@ -104,8 +104,8 @@ def convert_corpus(
     docs = read_corpus(
         input_path, lang, fmt=fmt, tag_column=tag_column, encoding=encoding, stats=stats
     )
-    train_bin = DocBin(store_user_data=True)
-    dev_bin = DocBin(store_user_data=True)
+    train_bin = DocBin()
+    dev_bin = DocBin()
     for i, doc in enumerate(itertools.islice(docs, limit)):
         (dev_bin if i in dev else train_bin).add(doc)
     written = {}

@@ -56,26 +56,37 @@ def check_inputs(
         end = emissions.new_zeros(L)
     else:
         _check_param(func, "end", end, (L,), emissions)
-    if T > 1:
+    if T > 1 and bool((mask[:, 1:] > mask[:, :-1]).any()):
         holes = mask[:, 1:] & ~mask[:, :-1]
-        if bool(holes.any()):
-            row = int(holes.any(dim=1).nonzero()[0, 0])
-            raise KDSeqError(
-                Errors.E003.format(func=func, row=row, row_mask=mask[row].int().tolist())
-            )
+        row = int(holes.any(dim=1).nonzero()[0, 0])
+        raise KDSeqError(
+            Errors.E003.format(func=func, row=row, row_mask=mask[row].int().tolist())
+        )
+    # One sum tells whether every score is finite; only if not, look where (padding may
+    # hold anything).
+    if not bool(torch.isfinite(emissions.sum())):
+        _check_finite_emissions(func, emissions, mask)
+    # -inf is how hard constraints are written; NaN and +inf never make sense. Their sum
+    # is finite or -inf unless one of them is NaN or +inf (or finite ones overflow).
+    total = torch.cat([transitions.reshape(-1), start, end]).sum()
+    if not bool(torch.isfinite(total) | (total == float("-inf"))):
+        for name, param in (("transitions", transitions), ("start", start), ("end", end)):
+            bad_param = torch.isnan(param) | (param == float("inf"))
+            if bool(bad_param.any()):
+                index = tuple(bad_param.nonzero()[0].tolist())
+                what = "NaN" if bool(torch.isnan(param[index])) else "+inf"
+                raise KDSeqError(
+                    Errors.E005.format(func=func, arg=name, what=what, index=index)
+                )
+    return start, end
+
+
+def _check_finite_emissions(func: str, emissions: Tensor, mask: Tensor) -> None:
     bad = ~torch.isfinite(emissions) & mask.unsqueeze(-1)
     if bool(bad.any()):
         index = tuple(bad.nonzero()[0].tolist())
         what = "NaN" if bool(torch.isnan(emissions[index])) else "infinite"
         raise KDSeqError(Errors.E005.format(func=func, arg="emissions", what=what, index=index))
-    for name, param in (("transitions", transitions), ("start", start), ("end", end)):
-        # -inf is how hard constraints are written; NaN and +inf never make sense.
-        bad_param = torch.isnan(param) | (param == float("inf"))
-        if bool(bad_param.any()):
-            index = tuple(bad_param.nonzero()[0].tolist())
-            what = "NaN" if bool(torch.isnan(param[index])) else "+inf"
-            raise KDSeqError(Errors.E005.format(func=func, arg=name, what=what, index=index))
-    return start, end
 
 
 def _check_param(

@@ -1,5 +1,5 @@
 """Viterbi and exact k-best decoding (max and k-max semirings), batched."""
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -18,37 +18,53 @@ def viterbi(
 ) -> Tuple[Tensor, Tensor]:
     """Best path per sequence: (scores (B,), tags (B, T) long, -1 at padding).
 
-    An empty sequence scores 0. Backpointers at padded steps are the identity, so one
-    batched backtrace with ``gather`` serves every length.
+    An empty sequence scores 0. At padded steps a sequence carries its score and keeps
+    its label, so one batched backtrace serves every length.
     """
     start, end = check_inputs("viterbi", emissions, mask, transitions, start, end)
     B, T, L = emissions.shape
-    tags = torch.full((B, T), -1, dtype=torch.long, device=emissions.device)
     if T == 0:
-        return emissions.new_zeros(B), tags
-    trans_t = transitions.t().contiguous().unsqueeze(0)
-    identity = torch.arange(L, device=emissions.device).expand(B, L)
-    n_full = full_length(mask)
-    score = start + emissions[:, 0]
-    history = []
+        return emissions.new_zeros(B), torch.full((B, 0), -1, dtype=torch.long,
+                                                  device=emissions.device)
+    # Scores are kept label-major, (L, B), and candidates laid out (L_from, L_to, B), so
+    # every tensor stays contiguous and the max over L_from runs along long rows. The
+    # forward pass keeps only the best scores: a max without its argmax is many times
+    # cheaper on CPU, and the backtrace recovers the argmax along the best paths alone.
+    trans = transitions.unsqueeze(2)
+    # T tensors (L, B)
+    em = emissions.permute(1, 2, 0).contiguous().unbind(0)
+    lengths = mask.sum(1)
+    n_full = int(lengths.min()) if B else 0
+    score = start.unsqueeze(1) + em[0]
+    scores = [score]
     for t in range(1, T):
-        # shape: (B, L_to, L_from) -> best predecessor of each label
-        best, prev = (score.unsqueeze(1) + trans_t).max(dim=2)
-        if t < n_full:
-            score = best + emissions[:, t]
-            history.append(prev)
-            continue
-        step = mask[:, t].unsqueeze(1)
-        score = torch.where(step, best + emissions[:, t], score)
-        history.append(torch.where(step, prev, identity))
-    best_score, cur = (score + end).max(dim=1)
-    tags[:, T - 1] = cur
-    for t in range(T - 1, 0, -1):
-        cur = history[t - 1].gather(1, cur.unsqueeze(1)).squeeze(1)
-        tags[:, t - 1] = cur
-    tags.masked_fill_(~mask, -1)
+        # shape: (L_from, 1, B) + (L_from, L_to, 1) -> (L_to, B)
+        nxt = (score.unsqueeze(1) + trans).amax(dim=0) + em[t]
+        score = nxt if t < n_full else torch.where(mask[:, t], nxt, score)
+        scores.append(score)
+    best_score, cur = (score + end.unsqueeze(1)).max(dim=0)
+    tags = _backtrace(scores, transitions, lengths, cur, n_full).masked_fill(~mask, -1)
     best_score = torch.where(mask[:, 0], best_score, torch.zeros_like(best_score))
     return best_score, tags
+
+
+def _backtrace(
+    scores: List[Tensor], transitions: Tensor, lengths: Tensor, last: Tensor, n_full: int
+) -> Tensor:
+    """(B, T) labels of the best paths from the forward scores (T of (L, B)) and the
+    best last labels (B,); at padded steps a sequence keeps its last real label."""
+    # shape: (T, B, L); an argmax along the last dim is much faster than across rows
+    by_seq = torch.stack(scores).transpose(1, 2).contiguous().unbind(0)
+    trans_t = transitions.t().contiguous()
+    cur = last
+    path = [cur]
+    for t in range(len(scores) - 1, 0, -1):
+        # shape: (B, L_from) score of each way into the label chosen at t
+        prev = (by_seq[t - 1] + trans_t[cur]).argmax(dim=1)
+        cur = prev if t < n_full else torch.where(lengths > t, prev, cur)
+        path.append(cur)
+    path.reverse()
+    return torch.stack(path, dim=1)
 
 
 @torch.no_grad()

@@ -5,43 +5,54 @@ import torch
 from torch import Tensor
 
 from ._checks import check_inputs, check_tags
-from ._dp import backward_betas, edge_posteriors, forward_alphas, node_posteriors
+from . import _scaled
 
 
 class _LogPartition(torch.autograd.Function):
     """log Z with a hand-written backward: the gradient of log Z is the posteriors.
 
-    Running the backward recursion once is much cheaper than letting autograd replay T
-    logsumexp steps, and it is what makes NLL training faster than pytorch-crf.
+    Both passes are the scaled exp-space recursions of ``_scaled`` (one small matrix
+    product per step); the backward runs the backward recursion once instead of letting
+    autograd replay the forward, and sums the pairwise posteriors for the transitions'
+    gradient in one (L, B·T) × (B·T, L) product.
     """
 
     @staticmethod
     def forward(ctx, emissions, mask, transitions, start, end):  # type: ignore[override]
-        alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
-        ctx.save_for_backward(emissions, mask, transitions, start, end, alphas, log_z)
-        return log_z
+        fwd = _scaled.forward(emissions, mask, transitions, start, end)
+        ctx.fwd = fwd
+        ctx.save_for_backward(mask)
+        return fwd.log_z.to(emissions.dtype)
 
     @staticmethod
     def backward(ctx, grad_log_z):  # type: ignore[override]
-        emissions, mask, transitions, start, end, alphas, log_z = ctx.saved_tensors
-        betas = backward_betas(emissions, mask, transitions, end)
-        g = grad_log_z[:, None, None]
-        node = node_posteriors(alphas, betas, log_z, mask)
+        (mask,) = ctx.saved_tensors
+        fwd: _scaled.Forward = ctx.fwd
+        dtype = grad_log_z.dtype
+        betas = _scaled.backward(fwd, mask)
+        node = _scaled.node_marginals(fwd, betas, mask)
+        g = grad_log_z.to(node.dtype)
         d_emissions = d_transitions = d_start = d_end = None
         if ctx.needs_input_grad[0]:
-            d_emissions = node * g
-        if ctx.needs_input_grad[2] and emissions.shape[1] > 1:
-            edges = edge_posteriors(emissions, mask, transitions, alphas, betas, log_z)
-            d_transitions = (edges * g.unsqueeze(-1)).sum(dim=(0, 1))
-        elif ctx.needs_input_grad[2]:
-            d_transitions = torch.zeros_like(transitions)
+            d_emissions = (node * g[:, None, None]).to(dtype)
+        if ctx.needs_input_grad[2]:
+            if mask.shape[1] > 1:
+                left, right, weight = _scaled.edge_factors(fwd, betas, mask)
+                L = left.shape[2]
+                # shape: (L, B·(T-1)) @ (B·(T-1), L) -> (L_from, L_to)
+                pair = (left * (weight * g[:, None])[:, :, None]).reshape(-1, L).t() @ (
+                    right.reshape(-1, L)
+                )
+                d_transitions = (fwd.trans_exp * pair).to(dtype)
+            else:
+                d_transitions = grad_log_z.new_zeros(fwd.trans_exp.shape)
         if ctx.needs_input_grad[3]:
-            d_start = (node[:, 0] * g[:, 0]).sum(0)
+            d_start = (node[:, 0] * g[:, None]).sum(0).to(dtype)
         if ctx.needs_input_grad[4]:
             last = (mask.sum(1) - 1).clamp(min=0)
             # shape: (B, L) posteriors at each sequence's last real token (0 if empty)
             final = node.gather(1, last[:, None, None].expand(-1, 1, node.shape[2])).squeeze(1)
-            d_end = (final * g[:, 0]).sum(0)
+            d_end = (final * g[:, None]).sum(0).to(dtype)
         return d_emissions, None, d_transitions, d_start, d_end
 
 
@@ -127,9 +138,9 @@ def marginals(
     start, end = check_inputs("marginals", emissions, mask, transitions, start, end)
     if emissions.shape[1] == 0:
         return torch.zeros_like(emissions)
-    alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
-    betas = backward_betas(emissions, mask, transitions, end)
-    return node_posteriors(alphas, betas, log_z, mask)
+    fwd = _scaled.forward(emissions, mask, transitions, start, end)
+    betas = _scaled.backward(fwd, mask)
+    return _scaled.node_marginals(fwd, betas, mask).to(emissions.dtype)
 
 
 def edge_marginals(
@@ -144,6 +155,9 @@ def edge_marginals(
     B, T, L = emissions.shape
     if T <= 1:
         return emissions.new_zeros(B, max(T - 1, 0), L, L)
-    alphas, log_z = forward_alphas(emissions, mask, transitions, start, end)
-    betas = backward_betas(emissions, mask, transitions, end)
-    return edge_posteriors(emissions, mask, transitions, alphas, betas, log_z)
+    fwd = _scaled.forward(emissions, mask, transitions, start, end)
+    betas = _scaled.backward(fwd, mask)
+    left, right, weight = _scaled.edge_factors(fwd, betas, mask)
+    # shape: (B, T-1, L_from, 1) * (L, L) * (B, T-1, 1, L_to)
+    pair = left.unsqueeze(3) * fwd.trans_exp * (right * weight.unsqueeze(2)).unsqueeze(2)
+    return pair.to(emissions.dtype)

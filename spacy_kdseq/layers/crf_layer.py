@@ -1,6 +1,8 @@
 """``spacy-kdseq.LinearChainCRF.v1``: the Thinc layer owning the CRF's parameters."""
+import functools
 from typing import List, Optional, Sequence, Tuple
 
+import numpy
 from thinc.api import Model, registry
 from thinc.types import Floats2d
 
@@ -46,9 +48,19 @@ def hard_constraints(model: Model) -> Optional[Tuple[Floats2d, Floats2d, Floats2
     labels, scheme = model.attrs["labels"], model.attrs["scheme"]
     if labels is None or scheme is None:
         return None
-    allowed = allowed_transitions(labels, scheme)
     xp = model.ops.xp
-    return tuple(xp.asarray(mask.numpy()) for mask in allowed)  # type: ignore[return-value]
+    return tuple(xp.asarray(m) for m in _allowed_masks(tuple(labels), scheme))  # type: ignore
+
+
+@functools.lru_cache(maxsize=64)
+def _allowed_masks(labels: Tuple[str, ...], scheme: str) -> Tuple[numpy.ndarray, ...]:
+    """The masks of `allowed_transitions`, read-only, built once per label set and scheme:
+    building them loops over every label pair in Python, ~2 ms for 17 tags, and the
+    layer needs them on every forward pass."""
+    masks = tuple(mask.numpy() for mask in allowed_transitions(list(labels), scheme))
+    for mask in masks:
+        mask.setflags(write=False)
+    return masks
 
 
 def init(model: Model[InT, OutT], X: Optional[InT] = None, Y: Optional[OutT] = None) -> None:

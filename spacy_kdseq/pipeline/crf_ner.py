@@ -1,6 +1,7 @@
 """``crf_ner``: named entities with a linear-chain CRF, decoded into valid spans."""
 from typing import Callable, Iterable, List, Optional
 
+import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
@@ -12,6 +13,7 @@ from .. import tagsets
 from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, _preview
+from .gold import ner_tag_ids
 
 # The schemes (of `tagsets.SCHEMES`) whose gold `_gold_tag_names` derives from spaCy's
 # BILUO tags.
@@ -103,6 +105,10 @@ class CRFEntityRecognizer(CRFPipe):
                 em[xp.asarray(spaces)[:, None], xp.asarray(forbidden)[None, :]] = FORBIDDEN
             emissions.append(em)
         return CRFScores(emissions, scores.transitions, scores.start, scores.end)
+
+    def _gold_tag_ids_from_arrays(self, examples: List[Example]) -> List[Optional[numpy.ndarray]]:
+        label_ids = {self.vocab.strings[label]: i for i, label in enumerate(self.labels)}
+        return ner_tag_ids(examples, label_ids, self.scheme)
 
     def _gold_tag_names(self, example: Example, index: int) -> List[Optional[str]]:
         try:

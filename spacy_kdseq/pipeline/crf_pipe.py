@@ -10,6 +10,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+import numpy
 import srsly
 from spacy import util
 from spacy.errors import Errors as SpacyErrors
@@ -135,27 +136,55 @@ class CRFPipe(TrainablePipe):
         """Gold tag name per predicted token (None: missing), in the CRF label space."""
         raise NotImplementedError
 
+    def _gold_tag_ids_from_arrays(
+        self, examples: List[Example]
+    ) -> List[Optional[numpy.ndarray]]:
+        """Gold tag indices (-1: missing) from token arrays where that is exact, else None.
+
+        Subclasses override this fast path; None sends an example to `_gold_tag_names`.
+        """
+        return [None] * len(examples)
+
+    def gold_tag_ids(self, examples: Iterable[Example]) -> List[numpy.ndarray]:
+        """Gold tag index per predicted token of each example; -1 where gold is missing.
+
+        Tags index `tag_names`. Derived from token arrays in a few numpy operations per
+        batch when the predicted tokens are the reference's, from spaCy's alignment
+        otherwise; both give the same tags. Used by the NLL.
+        """
+        examples = list(examples)
+        fast = self._gold_tag_ids_from_arrays(examples)
+        return [
+            ids if ids is not None else self._gold_ids_from_names(eg, i)
+            for i, (eg, ids) in enumerate(zip(examples, fast))
+        ]
+
     def gold_tags(self, examples: Iterable[Example]) -> List[List[Optional[int]]]:
         """Gold tag index per predicted token of each example; None where gold is missing.
 
         Tags index `tag_names`. Used by the NLL and by the distillation losses.
         """
-        index = {tag: i for i, tag in enumerate(self.tag_names)}
-        gold = []
-        for i, eg in enumerate(examples):
-            names = self._gold_tag_names(eg, i)
-            for name in names:
-                if name is not None and name not in index:
-                    label = name.partition("-")[2] if self.scheme else name
-                    raise KDSeqError(
-                        Errors.E106.format(
-                            name=self.name, index=i, text=_preview(eg.reference),
-                            what="entity type" if self.scheme else "tag",
-                            label=label, labels=list(self.labels),
-                        )
+        return [
+            [None if tag < 0 else tag for tag in ids.tolist()]
+            for ids in self.gold_tag_ids(examples)
+        ]
+
+    def _gold_ids_from_names(self, example: Example, index: int) -> numpy.ndarray:
+        index_of = {tag: i for i, tag in enumerate(self.tag_names)}
+        names = self._gold_tag_names(example, index)
+        for name in names:
+            if name is not None and name not in index_of:
+                label = name.partition("-")[2] if self.scheme else name
+                raise KDSeqError(
+                    Errors.E106.format(
+                        name=self.name, index=index, text=_preview(example.reference),
+                        what="entity type" if self.scheme else "tag",
+                        label=label, labels=list(self.labels),
                     )
-            gold.append([None if name is None else index[name] for name in names])
-        return gold
+                )
+        return numpy.array(
+            [-1 if name is None else index_of[name] for name in names], dtype="int64"
+        )
 
     # --- prediction ------------------------------------------------------
     def predict(self, docs: Iterable[Doc]) -> List[Ints1d]:
@@ -224,7 +253,7 @@ class CRFPipe(TrainablePipe):
         """
         examples = list(examples)
         validate_examples(examples, f"{type(self).__name__}.get_loss")
-        gold = self.gold_tags(examples)
+        gold = self.gold_tag_ids(examples)
         padded = scores_to_torch(scores, requires_grad=True)
         with single_cpu_thread():
             loss = partial_nll(padded, gold, self.cfg["loss_normalization"])

@@ -15,6 +15,7 @@ from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
 from ..tagsets import UPOS_TAGS
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe
+from .gold import token_tag_ids
 
 ATTRS = {"pos": POS, "tag": TAG}
 
@@ -87,6 +88,12 @@ class CRFTagger(CRFPipe):
         if self.attr == "pos":
             return (token.pos_ for token in example.reference if token.pos_)
         return (token.tag_ for token in example.reference if token.tag_)
+
+    def _gold_tag_ids_from_arrays(self, examples: List[Example]) -> List[Optional[numpy.ndarray]]:
+        # POS holds spaCy's UPOS symbol ids, TAG string-store hashes.
+        lookup = UPOS_IDS if self.attr == "pos" else self.vocab.strings
+        value_ids = {int(lookup[tag]): i for i, tag in enumerate(self.tag_names)}
+        return token_tag_ids(examples, ATTRS[self.attr], value_ids)
 
     def _gold_tag_names(self, example: Example, index: int) -> List[Optional[str]]:
         # "" (unannotated) and None (misaligned) are both missing gold.

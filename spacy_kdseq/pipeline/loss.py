@@ -1,6 +1,7 @@
 """CRF negative log-likelihood with partial gold, on padded torch tensors."""
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence, Union
 
+import numpy
 import torch
 import torch.nn.functional as F
 
@@ -8,24 +9,33 @@ from .. import crf
 from ..layers import NEG, TorchCRF
 
 NORMALIZATIONS = ("sentence", "token")
+# One doc's gold tag indices: an int array (-1: missing) or a list (None: missing).
+GoldTags = Union[numpy.ndarray, Sequence[Optional[int]]]
 
 
-def gold_tensor(gold: Sequence[Sequence[Optional[int]]], shape: torch.Size) -> torch.Tensor:
-    """(B, T) long tensor of gold tag indices; -1 where missing and at padding."""
+def gold_tensor(gold: Sequence[GoldTags], shape: torch.Size) -> torch.Tensor:
+    """(B, T) long tensor of gold tag indices; -1 where missing and at padding.
+
+    Each doc's gold is an int array with -1 where missing (as `CRFPipe.gold_tag_ids`
+    gives it) or a list with None where missing.
+    """
     B, T = shape[0], shape[1]
-    rows: List[List[int]] = [
-        [-1 if t is None else t for t in doc] + [-1] * (T - len(doc)) for doc in gold
-    ]
-    return torch.tensor(rows, dtype=torch.long).reshape(B, T)
+    tags = numpy.full((B, T), -1, dtype="int64")
+    for i, doc in enumerate(gold):
+        if isinstance(doc, numpy.ndarray):
+            tags[i, : len(doc)] = doc
+        else:
+            tags[i, : len(doc)] = [-1 if t is None else t for t in doc]
+    return torch.from_numpy(tags)
 
 
 def partial_nll(
-    scores: TorchCRF, gold: Sequence[Sequence[Optional[int]]], normalization: str
+    scores: TorchCRF, gold: Sequence[GoldTags], normalization: str
 ) -> torch.Tensor:
     """log Z − log Z_gold, normalised per sentence (mean over non-empty docs) or per token.
 
     Z_gold sums over the tag sequences that agree with every known gold tag; a missing
-    tag (None) allows every tag there. Disallowed tags get the emission score ``NEG``,
+    tag (None or -1) allows every tag there. Disallowed tags get the emission score ``NEG``,
     so Z_gold is one more forward pass over masked emissions. With complete gold, Z_gold
     is the score of the gold path and this is the usual NLL (computed directly then).
     """
