@@ -53,7 +53,8 @@ def import_ray() -> Any:
 def connect(ray: Any, address: str) -> None:
     """Start a local Ray on this machine's cores (`address` "") or join a running cluster."""
     if not address:
-        ray.init(include_dashboard=False)
+        # "local": a new Ray of our own, even where `ray start` left a cluster behind
+        ray.init(address="local", include_dashboard=False)
         return
     try:
         ray.init(address=address)

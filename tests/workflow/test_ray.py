@@ -115,6 +115,10 @@ def ray_head(tmp_path: Path):
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait()
+        # and forget it, as `ray stop` would, so that no later `auto` looks for it
+        current = Path("/tmp/ray/ray_current_cluster")
+        if current.exists() and current.read_text().endswith(address.split(":")[1]):
+            current.unlink()
 
 
 @pytest.mark.slow
