@@ -1,14 +1,15 @@
 """The steps of project.yml: convert → teachers → annotate → distill / spacy → report.
 
 A step is a list of units of work (one training run each: a teacher per language, a
-student per method and seed, a stock-spaCy model per language plus one `xx`), run with
-the same functions as `spacy train` / `spacy kdseq distill` (the equivalent command
-line is printed for every unit). Each unit trains to convergence (spaCy's
-`training.patience`, `max_steps` only as a cap), evaluates model-best on the test
-files and writes its run record under ROOT/results/<task>/ (layout in
-`spacy_kdseq.workflow.plan`). Units are atomic and a step runs only the units whose
-record is missing, so runs accumulate and a step never deletes what it was not asked
-to redo.
+student per method and seed, a stock-spaCy model per language plus one `xx`; for
+annotation a teacher per training file), run with the same functions as `spacy train` /
+`spacy kdseq distill` (the equivalent command line is printed for every unit), one after
+another or, with `--backend ray`, in parallel on Ray (docs/cluster.md). Each unit
+trains to convergence (spaCy's `training.patience`, `max_steps` only as a cap),
+evaluates model-best on the test files and writes its run record under
+ROOT/results/<task>/ (layout in `spacy_kdseq.workflow.plan`). Units are atomic and a
+step runs only the units whose record is missing, so runs accumulate and a step never
+deletes what it was not asked to redo.
 """
 import os
 import shlex
@@ -166,6 +167,10 @@ def _run(units: list, backend: Dict[str, Any]) -> None:
 
     for unit in units:
         _show(unit.command())
+    if backend["backend"] == "ray":
+        # Longest first, so that no long run starts last: those on more languages
+        # (the `xx` model, students) before the single-language ones.
+        units = sorted(units, key=lambda unit: -len(unit.train_langs))
     try:
         run_units(units, run_unit, lambda unit: unit.label, **backend)
     except (UnitsFailed, ValueError, ImportError, ConnectionError) as err:
@@ -226,7 +231,9 @@ def annotate(
     _annotate(task, root, _split_langs(langs), gpu_id, _backend(backend, ray_address, unit_cpus))
 
 
-def _annotate(task: str, root: Path, langs: List[str], gpu_id: int, backend: Dict[str, Any]) -> None:
+def _annotate(
+    task: str, root: Path, langs: List[str], gpu_id: int, backend: Dict[str, Any], check: bool = True
+) -> None:
     from spacy_kdseq.workflow.annotation import annotate_teachers
     from spacy_kdseq.workflow.backends import UnitsFailed
     from spacy_kdseq.workflow.plan import teacher_model
@@ -235,7 +242,7 @@ def _annotate(task: str, root: Path, langs: List[str], gpu_id: int, backend: Dic
     _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg "
           f"--paths.train {root / 'corpus' / task / 'train'} --backend {backend['backend']}")
     try:
-        annotate_teachers(task, root, teachers, gpu_id=gpu_id, **backend)
+        annotate_teachers(task, root, teachers, gpu_id=gpu_id, check=check, **backend)
     except (UnitsFailed, ValueError, ImportError, ConnectionError) as err:
         msg.fail(str(err), exits=1)
 
@@ -264,7 +271,7 @@ def distill(
     if backend != "serial" and any(unit.name != "none" for unit in todo):
         # Parallel students must find the knowledge cache complete, or each would build
         # the missing entries and write the cache's manifest at the same time.
-        _annotate(task, root, _split_langs(langs), gpu_id, options)
+        _annotate(task, root, _split_langs(langs), gpu_id, options, check=False)
     _run(todo, options)
 
 

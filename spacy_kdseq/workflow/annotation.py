@@ -114,11 +114,11 @@ class CacheWriter:
         )
 
 
-def annotate_config(
+def fill_cache(
     config: Config, *, force: bool = False, gpu_id: int = -1, backend: str = "serial",
     address: str = "", unit_cpus: int = 1,
-) -> Prepared:
-    """Build the missing cache entries of `config` with `backend`, then `prepare` as usual.
+) -> None:
+    """Build the cache entries of `config` that are missing (all if `force`) with `backend`.
 
     Raises `UnitsFailed` (every failed language and file, with its error) after storing
     the entries that were built.
@@ -126,21 +126,37 @@ def annotate_config(
     units = annotation_units(config, force=force, gpu_id=gpu_id)
     run_units(units, annotate_unit, _label, backend=backend, address=address,
               unit_cpus=unit_cpus, done=CacheWriter())
+
+
+def annotate_config(
+    config: Config, *, force: bool = False, gpu_id: int = -1, backend: str = "serial",
+    address: str = "", unit_cpus: int = 1,
+) -> Prepared:
+    """`fill_cache`, then `prepare` as `spacy kdseq annotate` always did (it finds every entry)."""
+    fill_cache(config, force=force, gpu_id=gpu_id, backend=backend, address=address, unit_cpus=unit_cpus)
     return prepare(config)
 
 
 def annotate_teachers(
     task: str, root: Path, teachers: Dict[str, str], *, gpu_id: int = -1,
-    backend: str = "serial", address: str = "", unit_cpus: int = 1,
-) -> Prepared:
-    """Build (or reuse) the knowledge cache of `teachers` over ROOT's training corpus."""
+    backend: str = "serial", address: str = "", unit_cpus: int = 1, check: bool = True,
+) -> None:
+    """Build (or reuse) the knowledge cache of `teachers` over ROOT's training corpus.
+
+    `check` then runs `prepare` (every validation, every entry loaded), as the annotate step
+    does; without it only missing entries are built (the distill step's quick check).
+    """
     corpus = root / "corpus" / task
     config = util.load_config(Path(f"configs/student-{task}.cfg"), overrides={
         "paths.train": str(corpus / "train"), "paths.dev": str(corpus / "dev"),
         "distillation.method": "posterior", "distillation.cache_dir": str(root / "kd-cache" / task),
     }, interpolate=False)
     config["distillation"]["teachers"] = dict(teachers)
-    return annotate_config(config, gpu_id=gpu_id, backend=backend, address=address, unit_cpus=unit_cpus)
+    options = {"gpu_id": gpu_id, "backend": backend, "address": address, "unit_cpus": unit_cpus}
+    if check:
+        annotate_config(config, **options)
+    else:
+        fill_cache(config, **options)
 
 
 def _label(unit: AnnotateUnit) -> str:

@@ -1,7 +1,8 @@
 """The `ray` backend: each unit a Ray task with declared resources, run in the project directory.
 
-A task asks for `unit_cpus` cores (and runs torch with as many threads) and, when its
-unit has gpu_id >= 0, one GPU, which Ray shows it as device 0. Workers run in the
+A task asks for `unit_cpus` cores (Ray sets OMP_NUM_THREADS to match unless it is set,
+and torch runs with as many threads) and, when its unit has gpu_id >= 0, one GPU, which
+Ray shows it as device 0. Workers run in the
 driver's project directory, since units name configs and corpora by relative paths: on
 a cluster that directory must be on storage every node mounts at the same path
 (docs/cluster.md). What a unit returns (a run record, a teacher's knowledge) comes back

@@ -14,7 +14,7 @@ import pytest
 
 from spacy_kdseq.workflow.backends import UnitsFailed, run_units
 from spacy_kdseq.workflow.records import write_json_atomic
-from spacy_kdseq.workflow.ray_backend import on_visible_gpu, task_options
+from spacy_kdseq.workflow.ray_backend import in_worker, on_visible_gpu, task_options
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +114,11 @@ def test_a_unit_declares_its_cores_and_one_gpu_seen_as_device_0() -> None:
     assert task_options(Toy("a", gpu_id=3), 1, "toy a")["num_gpus"] == 1
     assert on_visible_gpu(Toy("a", gpu_id=3)) == Toy("a", gpu_id=0)
     assert on_visible_gpu(Toy("a")) == Toy("a")
+
+
+def test_a_node_without_the_project_directory_says_it_needs_shared_storage(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"\[E413\].*cannot see the project directory .*shared storage"):
+        in_worker(run_toy, Toy("a"), str(tmp_path / "not-mounted"), 1)
 
 
 def test_ray_is_imported_only_when_chosen() -> None:
