@@ -54,6 +54,10 @@ def import_ray() -> Any:
 def connect(ray: Any, address: str) -> None:
     """Start a local Ray on this machine's cores (`address` "") or join a running cluster."""
     if not address:
+        # Ray runs its workers at nice 15, so that its daemons stay responsive; beside
+        # other work on this machine that starves the units, which `serial` runs at
+        # normal priority: give them normal priority here too.
+        os.environ.setdefault("RAY_worker_niceness", "0")
         # "local": a new Ray of our own, even where `ray start` left a cluster behind
         ray.init(address="local", include_dashboard=False)
         return

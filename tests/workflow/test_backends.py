@@ -46,7 +46,7 @@ def run_toy(unit: Toy) -> Dict[str, Any]:
         if time.time() > deadline:
             raise TimeoutError(f"{unit.name} never ran at the same time as {unit.peer}")
         time.sleep(0.1)
-    result = {"name": unit.name, "threads": torch.get_num_threads()}
+    result = {"name": unit.name, "threads": torch.get_num_threads(), "nice": os.nice(0)}
     write_json_atomic(unit.output, result)
     return result
 
@@ -76,9 +76,11 @@ def test_ray_runs_units_in_parallel_keeps_failures_apart_and_reruns_only_them(ra
     errors = dict(failed.value.failures)
     assert errors["toy b"] == "ValueError: b is broken"
     assert "[E414]" in errors["toy c"] and "worker died" in errors["toy c"]
-    # the finished units' outputs, in the project directory, with one torch thread each
+    # the finished units' outputs, in the project directory, one torch thread and
+    # normal priority each (as `serial`)
     assert sorted(p.name for p in (ray_tasks / "out").glob("*.json")) == ["a.json", "d.json"]
-    assert sorted(r["name"] for r in done) == ["a", "d"] and {r["threads"] for r in done} == {1}
+    assert sorted(r["name"] for r in done) == ["a", "d"]
+    assert [(r["threads"], r["nice"]) for r in done] == [(1, os.nice(0))] * 2
     kept = (ray_tasks / "out" / "a.json").stat().st_mtime_ns
 
     todo = [Toy(u.name) for u in units if not (ray_tasks / u.output).exists()]
