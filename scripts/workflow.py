@@ -1,14 +1,15 @@
 """The steps of project.yml: convert → teachers → annotate → distill / spacy → report.
 
 A step is a list of units of work (one training run each: a teacher per language, a
-student per method and seed, a stock-spaCy model per language plus one `xx`), run with
-the same functions as `spacy train` / `spacy kdseq distill` (the equivalent command
-line is printed for every unit). Each unit trains to convergence (spaCy's
-`training.patience`, `max_steps` only as a cap), evaluates model-best on the test
-files and writes its run record under ROOT/results/<task>/ (layout in
-`spacy_kdseq.workflow.plan`). Units are atomic and a step runs only the units whose
-record is missing, so runs accumulate and a step never deletes what it was not asked
-to redo.
+student per method and seed, a stock-spaCy model per language plus one `xx`; for
+annotation a teacher per training file), run with the same functions as `spacy train` /
+`spacy kdseq distill` (the equivalent command line is printed for every unit), one after
+another or, with `--backend ray`, in parallel on Ray (docs/cluster.md). Each unit
+trains to convergence (spaCy's `training.patience`, `max_steps` only as a cap),
+evaluates model-best on the test files and writes its run record under
+ROOT/results/<task>/ (layout in `spacy_kdseq.workflow.plan`). Units are atomic and a
+step runs only the units whose record is missing, so runs accumulate and a step never
+deletes what it was not asked to redo.
 """
 import os
 import shlex
@@ -39,6 +40,17 @@ UD = {
 # Treebanks without a train file train on their dev file minus a carved-out dev split.
 DEV_FRACTION = 0.1
 SPLITS = ("train", "dev", "test")
+
+
+# The fan-out steps' backend (docs/cluster.md).
+BACKEND = typer.Option("serial", help="serial: units one after another; ray: in parallel on Ray")
+RAY_ADDRESS = typer.Option("", help="With ray: '' starts a local Ray on this machine's cores, "
+                           "'auto' joins a head started with `ray start --head`, or ray://HOST:10001")
+UNIT_CPUS = typer.Option(1, help="With ray: CPU cores (and torch threads) each unit declares")
+
+
+def _backend(backend: str, ray_address: str, unit_cpus: int) -> Dict[str, Any]:
+    return {"backend": backend, "address": ray_address, "unit_cpus": unit_cpus}
 
 
 def _show(command: str) -> None:
@@ -149,26 +161,30 @@ def _training_overrides(
     return overrides
 
 
-def _run(units: list, backend: str) -> None:
-    from spacy_kdseq.workflow.backends import BACKENDS, UnitsFailed, run_serial
+def _run(units: list, backend: Dict[str, Any]) -> None:
+    from spacy_kdseq.errors import KDSeqError
+    from spacy_kdseq.workflow.backends import UnitsFailed, run_units
     from spacy_kdseq.workflow.units import run_unit
 
-    if backend not in BACKENDS:
-        msg.fail(f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}", exits=1)
     for unit in units:
         _show(unit.command())
+    if backend["backend"] == "ray":
+        # Longest first, so that no long run starts last: those on more languages
+        # (the `xx` model, students) before the single-language ones.
+        units = sorted(units, key=lambda unit: -len(unit.train_langs))
     try:
-        run_serial(units, run_unit, lambda unit: unit.label)
-    except UnitsFailed as err:
+        run_units(units, run_unit, lambda unit: unit.label, **backend)
+    except (UnitsFailed, KDSeqError) as err:
         msg.fail(str(err), exits=1)
 
 
 def _pending(units: list, need_model: bool = False) -> list:
+    from spacy_kdseq.errors import KDSeqError
     from spacy_kdseq.workflow.plan import pending
 
     try:
         todo = pending(units, need_model=need_model)
-    except ValueError as err:
+    except KDSeqError as err:
         msg.fail(str(err), exits=1)
     msg.info(f"{len(todo)} of {len(units)} units to run ({len(units) - len(todo)} recorded already)")
     return todo
@@ -178,7 +194,7 @@ def _pending(units: list, need_model: bool = False) -> list:
 def teachers(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", max_steps: int = 0,
     patience: int = 0, eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1,
-    backend: str = "serial",
+    backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
 ) -> None:
     """Train one teacher per language to convergence; record each run."""
     from spacy_kdseq.workflow.plan import teacher_units
@@ -187,14 +203,15 @@ def teachers(
         task, root, _split_langs(langs), _split_langs(zero_shot),
         overrides=_training_overrides(max_steps, patience, eval_frequency, overrides), gpu_id=gpu_id,
     )
-    _run(_pending(units, need_model=True), backend)
+    _run(_pending(units, need_model=True), _backend(backend, ray_address, unit_cpus))
 
 
 @app.command("spacy")
 def spacy_baselines(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", max_steps: int = 0,
     patience: int = 0, eval_frequency: int = 0, overrides: str = "", xx_overrides: str = "",
-    gpu_id: int = -1, backend: str = "serial",
+    gpu_id: int = -1, backend: str = BACKEND, ray_address: str = RAY_ADDRESS,
+    unit_cpus: int = UNIT_CPUS,
 ) -> None:
     """Stock spaCy (`ner` / `morphologizer`) per language and one `xx` model, same protocol."""
     from spacy_kdseq.workflow.plan import spacy_units
@@ -204,29 +221,41 @@ def spacy_baselines(
         overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
         xx_overrides=_training_overrides(0, 0, 0, xx_overrides), gpu_id=gpu_id,
     )
-    _run(_pending(units), backend)
+    _run(_pending(units), _backend(backend, ray_address, unit_cpus))
 
 
 @app.command("annotate")
-def annotate(task: str, root: Path = Path("."), langs: str = "", gpu_id: int = -1) -> None:
-    """Cache every teacher's knowledge once; every distill run reuses it."""
-    from spacy.cli._util import setup_gpu
+def annotate(
+    task: str, root: Path = Path("."), langs: str = "", gpu_id: int = -1, backend: str = BACKEND,
+    ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
+) -> None:
+    """Cache every teacher's knowledge once (one unit per language and file); every distill run reuses it."""
+    _annotate(task, root, _split_langs(langs), gpu_id, _backend(backend, ray_address, unit_cpus))
 
+
+def _annotate(
+    task: str, root: Path, langs: List[str], gpu_id: int, backend: Dict[str, Any], check: bool = True
+) -> None:
+    from spacy_kdseq.errors import KDSeqError
+    from spacy_kdseq.workflow.annotation import annotate_teachers
+    from spacy_kdseq.workflow.backends import UnitsFailed
     from spacy_kdseq.workflow.plan import teacher_model
-    from spacy_kdseq.workflow.units import annotate_teachers
 
-    setup_gpu(gpu_id)
-    teachers = {lang: str(teacher_model(root, task, lang)) for lang in _split_langs(langs)}
+    teachers = {lang: str(teacher_model(root, task, lang)) for lang in langs}
     _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg "
-          f"--paths.train {root / 'corpus' / task / 'train'}")
-    annotate_teachers(task, root, teachers)
+          f"--paths.train {root / 'corpus' / task / 'train'} --backend {backend['backend']}")
+    try:
+        annotate_teachers(task, root, teachers, gpu_id=gpu_id, check=check, **backend)
+    except (UnitsFailed, KDSeqError) as err:
+        msg.fail(str(err), exits=1)
 
 
 @app.command("distill")
 def distill(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", methods: str = "",
     seeds: str = "0", variant: str = "default", max_steps: int = 0, patience: int = 0,
-    eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1, backend: str = "serial",
+    eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1, backend: str = BACKEND,
+    ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
 ) -> None:
     """Train one student per method and seed to convergence; record each run."""
     from spacy_kdseq.workflow.plan import student_units
@@ -240,7 +269,13 @@ def distill(
         overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
         variant=variant, gpu_id=gpu_id,
     )
-    _run(_pending(units), backend)
+    todo = _pending(units)
+    options = _backend(backend, ray_address, unit_cpus)
+    if backend != "serial" and any(unit.name != "none" for unit in todo):
+        # Parallel students must find the knowledge cache complete, or each would build
+        # the missing entries and write the cache's manifest at the same time.
+        _annotate(task, root, _split_langs(langs), gpu_id, options, check=False)
+    _run(todo, options)
 
 
 if __name__ == "__main__":

@@ -203,6 +203,20 @@ class Errors(metaclass=_ErrorsWithCodes):
             "student) so both are kept, or delete that record (and {output}) to redo the run.")
     E406 = ("The training log {path} holds no dev evaluation: the run stopped before "
             "training.eval_frequency steps. Lower eval_frequency or raise max_steps.")
+    E410 = ("--backend ray needs Ray, which is not installed here ({err}). Install it with "
+            "`pip install 'spacy-kdseq[ray]'`, or use --backend serial.")
+    E411 = ("Could not connect to the Ray cluster at {address!r} ({err}). Start a head with "
+            "`ray start --head` (then use 'auto'), give its client address 'ray://HOST:10001', "
+            "or leave the address empty for a local Ray on this machine's cores.")
+    E412 = ("Unknown backend {backend!r}: use one of {backends} (--backend, or "
+            "--vars.backend in `spacy project run`).")
+    E413 = ("Node {node} cannot see the project directory {path}. Every Ray worker runs in the "
+            "project directory, so a cluster's nodes need it on shared storage mounted at the "
+            "same path (docs/cluster.md).")
+    E414 = ("its Ray worker died before finishing (killed, out of memory, or its node was lost: "
+            "{err}). Nothing it left half-written is trusted; run the step again to redo it.")
+    E415 = ("--unit-cpus must be a number > 0 (CPU cores and torch threads per unit), "
+            "found {value!r}.")
 
 
 class Warnings(metaclass=_ErrorsWithCodes):

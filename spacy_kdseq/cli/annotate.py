@@ -17,6 +17,9 @@ def annotate_cli(
     ctx: typer.Context,
     config_path: Path = Arg(..., help="Student training config with a distillation block", exists=True, allow_dash=False),
     force: bool = Opt(False, "--force", "-F", help="Rebuild every cache entry, even intact ones"),
+    backend: str = Opt("serial", "--backend", help="serial, or ray: one Ray task per language and training file"),
+    ray_address: str = Opt("", "--ray-address", help="With ray: '' for a local Ray, 'auto' or ray://HOST:10001 for a cluster"),
+    unit_cpus: int = Opt(1, "--unit-cpus", help="With ray: CPU cores (and torch threads) per task"),
     # fmt: on
 ):
     """
@@ -25,14 +28,18 @@ def annotate_cli(
     Intact entries are reused; stale ones rebuilt; corrupt ones refused. Config
     overrides as in `spacy train`, e.g. --distillation.cache_dir kd-cache/ner.
     """
-    from ..distill.train import load_distill_config, prepare
+    from ..distill.train import load_distill_config
+    from ..workflow.annotation import annotate_config
+    from ..workflow.backends import UnitsFailed
 
     overrides = parse_config_overrides(ctx.args)
     try:
         with show_validation_error(config_path):
             config = load_distill_config(config_path, overrides)
-        prepared = prepare(config, force=force)
-    except KDSeqError as err:
+        prepared = annotate_config(
+            config, force=force, backend=backend, address=ray_address, unit_cpus=unit_cpus
+        )
+    except (UnitsFailed, KDSeqError) as err:
         msg.fail(str(err), exits=1)
     for lang, entries in sorted(prepared.knowledge.items()):
         n_docs = sum(len(e.keys) for e in entries)

@@ -140,18 +140,3 @@ def _quote(value: Any) -> str:
     import shlex
 
     return shlex.quote(str(value))
-
-
-def annotate_teachers(task: str, root: Path, teachers: Dict[str, str]) -> None:
-    """Build (or reuse) the knowledge cache of `teachers` over ROOT's training corpus."""
-    from spacy.util import load_config
-
-    from ..distill.train import prepare
-
-    corpus = root / "corpus" / task
-    config = load_config(Path(f"configs/student-{task}.cfg"), overrides={
-        "paths.train": str(corpus / "train"), "paths.dev": str(corpus / "dev"),
-        "distillation.method": "posterior", "distillation.cache_dir": str(root / "kd-cache" / task),
-    }, interpolate=False)
-    config["distillation"]["teachers"] = dict(teachers)
-    prepare(config)
