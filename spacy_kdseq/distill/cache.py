@@ -109,6 +109,21 @@ class KnowledgeCache:
         )
         os.replace(tmp, self.manifest_path)
 
+    def has(
+        self, *, teacher_path: Path, corpus_path: Path, labels: Sequence[str], component: str,
+        lang: str,
+    ) -> bool:
+        """Whether `get_or_build` with these inputs would load an entry rather than build one."""
+        name = self._entry_name(teacher_path, corpus_path, labels, component, lang)
+        return name in self.entries and (self.dir / name).exists()
+
+    @staticmethod
+    def _entry_name(
+        teacher_path: Path, corpus_path: Path, labels: Sequence[str], component: str, lang: str
+    ) -> str:
+        key = entry_key(hash_pipeline(teacher_path), hash_file(corpus_path), labels, component, lang)
+        return f"{lang}-{key}.npz"
+
     def get_or_build(
         self,
         *,

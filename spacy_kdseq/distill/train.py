@@ -49,13 +49,9 @@ def load_distill_config(config_path: Path, overrides: Optional[Dict[str, Any]] =
     return util.load_config(config_path, overrides=overrides or {}, interpolate=False)
 
 
-def prepare(config: Config, *, force: bool = False) -> Prepared:
-    """Validate everything, read the teachers, and build or reuse the knowledge cache.
-
-    A teacher is loaded only if some of its cache entries are missing (or `force`), at
-    most once, and freed before the next teacher is loaded.
-    """
-    resolved = config.interpolate()
+def read_setup(resolved: Config) -> Tuple[DistillSettings, Dict[str, Teacher]]:
+    """Validated settings and every teacher, read from disk and checked against the
+    student (none for method `none`); `resolved` is the interpolated config."""
     if "distillation" not in resolved:
         raise KDSeqError(Errors.E311)
     if _uses_transformers(resolved) and find_spec("spacy_transformers") is None:
@@ -67,7 +63,7 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
     if factory not in CRF_FACTORIES:
         raise KDSeqError(Errors.E312.format(name=settings.component, components=sorted(components)))
     if settings.method == "none":
-        return Prepared(settings, {}, {}, [], Path(settings.cache_dir))
+        return settings, {}
     scheme = student.get("scheme", _default(factory, "scheme"))
     teachers = {
         lang: read_teacher(
@@ -76,9 +72,22 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
         )
         for lang, path in sorted(settings.teachers.items())
     }
+    return settings, teachers
+
+
+def prepare(config: Config, *, force: bool = False) -> Prepared:
+    """Validate everything, read the teachers, and build or reuse the knowledge cache.
+
+    A teacher is loaded only if some of its cache entries are missing (or `force`), at
+    most once, and freed before the next teacher is loaded.
+    """
+    resolved = config.interpolate()
+    settings, teachers = read_setup(resolved)
+    if settings.method == "none":
+        return Prepared(settings, {}, {}, [], Path(settings.cache_dir))
     labels = union_labels(list(teachers.values()), _warn)
     tag_names = union_tag_names(list(teachers.values()))
-    by_file = _read_train_corpus(resolved, settings)
+    by_file = read_train_corpus(resolved, settings)
     _warn_unmatched(by_file, settings)
     cache = KnowledgeCache(Path(settings.cache_dir))
     knowledge: Dict[str, List[Knowledge]] = defaultdict(list)
@@ -100,7 +109,7 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
     return Prepared(settings, teachers, dict(knowledge), labels, Path(settings.cache_dir))
 
 
-def _read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path, Dict[str, list]]:
+def read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path, Dict[str, list]]:
     """Training docs per .spacy file and language; checks each language's teacher policy."""
     train_key = resolved.get("training", {}).get("train_corpus", "corpora.train")
     section: Any = resolved

@@ -16,10 +16,9 @@ from spacy import util
 from spacy.tokens import DocBin
 from thinc.api import Config
 
-from ..distill.cache import Knowledge, KnowledgeCache, entry_key, hash_file, hash_pipeline
-from ..distill.settings import parse_settings
-from ..distill.teachers import annotate, load_teacher, union_tag_names
-from ..distill.train import CRF_FACTORIES, Prepared, _read_train_corpus, prepare
+from ..distill.cache import Knowledge, KnowledgeCache
+from ..distill.teachers import Teacher, TeacherPipeline, annotate, union_tag_names
+from ..distill.train import Prepared, prepare, read_setup, read_train_corpus
 from ..lang import get_doc_lang
 from .backends import run_units
 
@@ -28,12 +27,9 @@ from .backends import run_units
 class AnnotateUnit:
     """One teacher's knowledge for its language's docs in one training file."""
 
-    lang: str
-    teacher: Path
+    teacher: Teacher  # read from disk and checked against the student by the driver
     corpus: Path  # one .spacy training file
     labels: Tuple[str, ...]  # the student's label space: the union of every teacher's
-    component: str  # the teachers' CRF component
-    factory: str  # the student's factory, which the teacher must share
     cache_dir: Path
     batch_size: int
     gpu_id: int = -1
@@ -41,37 +37,28 @@ class AnnotateUnit:
     @property
     def label(self) -> str:
         """How messages name the unit, e.g. ``annotate es smoke/corpus/ner/train/es.spacy``."""
-        return f"annotate {self.lang} {self.corpus}"
+        return f"annotate {self.teacher.lang} {self.corpus}"
 
 
 def annotation_units(config: Config, *, force: bool = False, gpu_id: int = -1) -> List[AnnotateUnit]:
     """The (language, training file) entries of `config`'s cache still to build (all if `force`).
 
-    A config `prepare` would refuse gives no units, so that `prepare` reports it.
+    Reads and checks the teachers as `prepare` does (same errors); method `none` has none.
     """
     resolved = config.interpolate()
-    if "distillation" not in resolved:
+    settings, teachers = read_setup(resolved)
+    if not teachers:
         return []
-    settings = parse_settings(resolved["distillation"])
-    factory = resolved.get("components", {}).get(settings.component, {}).get("factory")
-    if settings.method == "none" or factory not in CRF_FACTORIES:
-        return []
-    component = settings.teacher_pipe_name
-    teachers = {
-        lang: load_teacher(lang, path, component, factory)
-        for lang, path in sorted(settings.teachers.items())
-    }
     labels = tuple(union_tag_names(list(teachers.values())))
     cache = KnowledgeCache(Path(settings.cache_dir))
     units = []
-    for path, docs_by_lang in _read_train_corpus(resolved, settings).items():
+    for path, docs_by_lang in read_train_corpus(resolved, settings).items():
         for lang in sorted(docs_by_lang):
             if lang not in teachers:
                 continue
             unit = AnnotateUnit(
-                lang=lang, teacher=teachers[lang].path, corpus=Path(path), labels=labels,
-                component=component, factory=factory, cache_dir=Path(settings.cache_dir),
-                batch_size=settings.batch_size, gpu_id=gpu_id,
+                teacher=teachers[lang], corpus=Path(path), labels=labels,
+                cache_dir=Path(settings.cache_dir), batch_size=settings.batch_size, gpu_id=gpu_id,
             )
             if force or not _cached(cache, unit):
                 units.append(unit)
@@ -79,10 +66,9 @@ def annotation_units(config: Config, *, force: bool = False, gpu_id: int = -1) -
 
 
 def _cached(cache: KnowledgeCache, unit: AnnotateUnit) -> bool:
-    key = entry_key(hash_pipeline(unit.teacher), hash_file(unit.corpus), unit.labels,
-                    unit.component, unit.lang)
-    name = f"{unit.lang}-{key}.npz"  # the name `KnowledgeCache.get_or_build` gives the entry
-    return name in cache.entries and (cache.dir / name).exists()
+    teacher = unit.teacher
+    return cache.has(teacher_path=teacher.path, corpus_path=unit.corpus, labels=unit.labels,
+                     component=teacher.component, lang=teacher.lang)
 
 
 def annotate_unit(unit: AnnotateUnit) -> Knowledge:
@@ -91,11 +77,12 @@ def annotate_unit(unit: AnnotateUnit) -> Knowledge:
         from thinc.api import require_gpu
 
         require_gpu(unit.gpu_id)
-    teacher = load_teacher(unit.lang, str(unit.teacher), unit.component, unit.factory)
+    lang = unit.teacher.lang
     vocab = util.get_lang_class("xx")().vocab
-    docs = [doc for doc in DocBin().from_disk(unit.corpus).get_docs(vocab) if get_doc_lang(doc) == unit.lang]
-    return annotate(teacher, docs, list(unit.labels), batch_size=unit.batch_size,
-                    desc=f"annotate {unit.corpus.name} ({unit.lang})")
+    docs = [doc for doc in DocBin().from_disk(unit.corpus).get_docs(vocab) if get_doc_lang(doc) == lang]
+    with TeacherPipeline(unit.teacher) as pipeline:
+        return annotate(unit.teacher, pipeline.get(), docs, list(unit.labels),
+                        batch_size=unit.batch_size, desc=f"annotate {unit.corpus.name} ({lang})")
 
 
 class CacheWriter:
@@ -108,9 +95,9 @@ class CacheWriter:
         cache = self.caches.setdefault(unit.cache_dir, KnowledgeCache(unit.cache_dir))
         # force: the unit has just built this entry, whatever the manifest says
         cache.get_or_build(
-            teacher_path=unit.teacher, corpus_path=unit.corpus, labels=list(unit.labels),
-            component=unit.component, lang=unit.lang, build=lambda: knowledge, force=True,
-            on_stale=_warn,
+            teacher_path=unit.teacher.path, corpus_path=unit.corpus, labels=list(unit.labels),
+            component=unit.teacher.component, lang=unit.teacher.lang, build=lambda: knowledge,
+            force=True, on_stale=_warn,
         )
 
 
