@@ -64,7 +64,7 @@ def read_setup(resolved: Config) -> Tuple[DistillSettings, Dict[str, Teacher]]:
         raise KDSeqError(Errors.E312.format(name=settings.component, components=sorted(components)))
     if settings.method == "none":
         return settings, {}
-    scheme = student.get("scheme", _default(factory, "scheme"))
+    scheme = student["scheme"] if "scheme" in student else _default(factory, "scheme")
     teachers = {
         lang: read_teacher(
             lang, path, settings.teacher_pipe_name, student_name=settings.component,
@@ -210,6 +210,10 @@ def _uses_transformers(section: Any) -> bool:
 
 def _default(factory: str, key: str) -> Any:
     """The default of a factory's setting (None if it has no such setting)."""
+    # spaCy imports the entry-point factories (ours among them) when a Language is
+    # made; before that, a fresh process knows no factory meta.
+    if not Language.has_factory(factory):
+        util.get_lang_class("xx")()
     return Language.get_factory_meta(factory).default_config.get(key)
 
 

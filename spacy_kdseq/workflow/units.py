@@ -8,6 +8,7 @@ and the record is written last with a rename, so a unit killed at any point leav
 nothing that a rerun would trust, and never touches another unit's output.
 """
 import os
+import shlex
 import shutil
 import time
 import uuid
@@ -15,6 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
+# Everything a unit runs is imported when the unit module is: a run lasts hours, and
+# code changed on disk meanwhile must not be half-imported at its end (evaluation).
+import spacy
+from spacy.cli.train import train as spacy_train
+from spacy.util import load_config
+
+from ..distill.train import distill
+from ..evaluation import evaluate_pipeline, load_gold
 from .records import git_state, make_record, read_curve, summarise_training, write_json_atomic
 
 LOG_NAME = "train-log.jsonl"
@@ -92,10 +101,6 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
 
 def _train(unit: TrainUnit, output: Path, overrides: Dict[str, Any]) -> None:
     if unit.kind == "student":
-        from spacy.util import load_config
-
-        from ..distill.train import distill
-
         config = load_config(unit.config, overrides=overrides, interpolate=False)
         # Exactly this run's teachers, whatever the config lists by default.
         config["distillation"]["teachers"] = dict(unit.teachers or {})
@@ -103,22 +108,14 @@ def _train(unit: TrainUnit, output: Path, overrides: Dict[str, Any]) -> None:
         config.to_disk(path)
         distill(path, output, use_gpu=unit.gpu_id)
     else:
-        from spacy.cli.train import train
-
-        train(unit.config, output, use_gpu=unit.gpu_id, overrides=overrides)
+        spacy_train(unit.config, output, use_gpu=unit.gpu_id, overrides=overrides)
 
 
 def _training_section(output: Path) -> Dict[str, Any]:
-    from spacy.util import load_config
-
     return load_config(output / "model-best" / "config.cfg", interpolate=False)["training"]
 
 
 def _evaluate(unit: TrainUnit, model: Path) -> Dict[str, Any]:
-    import spacy
-
-    from ..evaluation import evaluate_pipeline, load_gold
-
     nlp = spacy.load(model)
     gold, files = load_gold([(None, path) for path in unit.test_files], nlp)
     final = unit.output / "model-best"
@@ -137,6 +134,4 @@ def _replace_dir(source: Path, dest: Path) -> None:
 
 
 def _quote(value: Any) -> str:
-    import shlex
-
     return shlex.quote(str(value))

@@ -1,6 +1,8 @@
 """Teachers, routing, the knowledge cache and bad input, on real CoNLL-2002 slices."""
 import gc
 import shutil
+import subprocess
+import sys
 import warnings
 import weakref
 from pathlib import Path
@@ -320,3 +322,24 @@ def test_transformer_config_without_the_extra(monkeypatch, tmp_path):
     config = load_distill_config(CONFIGS / "student-ner-trf.cfg")
     with pytest.raises(ValueError, match=r"E328.*spacy-kdseq\[transformers\]"):
         prepare(config)
+
+
+@pytest.mark.parametrize("scheme", [None, "BILUO"])
+def test_a_fresh_process_reads_the_teachers(kd_data, tmp_path, scheme):
+    """`read_setup` in a new interpreter, where no CRF factory has been imported yet
+    (spaCy registers entry-point factories on first lookup): no E967, with or without
+    the student's scheme in the config."""
+    config = _config(kd_data, tmp_path / "cache")
+    if scheme is None:
+        del config["components"]["ner"]["scheme"]
+    path = tmp_path / "student.cfg"
+    config.to_disk(path)
+    code = (
+        "import sys; from spacy.util import load_config; "
+        "from spacy_kdseq.distill.train import read_setup; "
+        "settings, teachers = read_setup(load_config(sys.argv[1], interpolate=True)); "
+        "print(sorted(teachers), teachers['es'].scheme)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["['es',", "'nl']", "BILUO"]
