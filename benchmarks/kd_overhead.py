@@ -30,7 +30,7 @@ from spacy.training.initialize import init_nlp
 from spacy.util import minibatch
 
 from spacy_kdseq.corpora import convert_corpus
-from spacy_kdseq.distill.losses import LOSSES
+from spacy_kdseq.distill.methods import METHODS
 from spacy_kdseq.distill.train import hook_student, load_distill_config, prepare, student_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     batches = list(minibatch(docs, size=max(1, args.batch_words // 15)))
     n_steps_epoch = len(list(minibatch(
         [0] * n_docs, size=max(1, args.batch_words // 15))))
-    methods = list(LOSSES)
+    methods = list(METHODS)
     best: Dict[str, float] = {m: float("inf") for m in methods}
     for _ in range(args.rounds):
         for method in methods:

@@ -95,9 +95,10 @@ def alphas_betas(
     Both recursions share one loop, and a step is one (2, B, L) × (2, L, L) batched
     product in exp space, shifted by each row's max, instead of two logsumexps over
     (B, L, L). The values stay in log space, so a label behind a −1e4 move keeps its
-    exact finite score; a term more than ~640 nats under its row's max is dropped, which
-    changes nothing unless a whole sum underflows — then (e.g. a label every move into
-    which is −inf) the exact logsumexp recursions are run instead.
+    exact finite score. A term under e^-708 of its row's max underflows to 0, which moves
+    a sum by < 1e-26 of itself unless the sum is under `_UNDERFLOW` (e.g. a label every
+    move into which is −inf or far below the rest); then the exact logsumexp recursions
+    are run instead.
     """
     B, T, L = emissions.shape
     em = emissions.to(WORK).masked_fill(~mask.unsqueeze(2), 0.0)

@@ -19,11 +19,11 @@ class _LogMarginals(torch.autograd.Function):
 
     log q = α + β − log Z. Autograd would replay the 2T logsumexp steps; here each step's
     local Jacobian is a softmax weight, w[t, i, k] = ∂α_t+1(k)/∂α_t(i) and
-    v[t, i, k] = ∂β_t(i)/∂β_t+1(k), all built at once from the saved α and β, so the
-    backward is two linear recursions of one small batched product per step (the
-    adjoints of α, run backward, and of β, run forward) and the parameters' gradients
-    are sums over those adjoints. Everything stays in log space: labels behind
-    forbidden moves (−1e4) keep exact, finite log-posteriors and gradients.
+    v[t, k, i] = ∂β_t(i)/∂β_t+1(k), all built at once from the saved α and β, so the
+    backward is two linear recursions (the adjoints of α, run backward, and of β, run
+    forward) sharing one batched product per step, and the parameters' gradients are
+    sums over those adjoints. Everything stays in log space: labels behind forbidden
+    moves (−1e4) keep exact, finite log-posteriors and gradients.
     """
 
     @staticmethod

@@ -89,3 +89,21 @@ def test_cross_entropy_gradient_is_a_covariance():
     h = (onehot * (w[0] / q)).sum(dim=(1, 2))
     expected = torch.einsum("n,ntl->tl", p, onehot * (h - (p * h).sum())[:, None, None])
     assert_close(grad[0], expected)
+
+
+def test_underflowing_step_falls_back_to_exact_recursion():
+    """Label 1 is reached only from itself, 800 nats under label 0: its batched sum
+    underflows to 0, and the logsumexp recursion gives the exact, finite value."""
+    em = torch.tensor([[[0.0, -800.0], [0.0, 0.0], [0.0, 0.0]]], dtype=torch.float64)
+    em.requires_grad_()
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    transitions = torch.tensor([[0.0, FORBIDDEN], [0.0, 0.0]], dtype=torch.float64)
+    start, end = torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    log_q, log_z = crf.log_marginals(em, mask, transitions, start, end)
+    ref_q, ref_z = _reference(em, mask, transitions, start, end)
+    assert bool(torch.isfinite(log_q).all()) and float(log_q[0, 1, 1].detach()) < -700
+    assert_close(log_q, ref_q)
+    assert_close(log_z, ref_z)
+    (got,) = torch.autograd.grad(log_q.sum(), em)
+    (want,) = torch.autograd.grad(ref_q.sum(), em)
+    assert_close(got, want)
