@@ -50,7 +50,7 @@ def _score_table(rows: Sequence[Row], langs: Sequence[str], report: ReportData, 
             cells = [row.cell(lang, report.metric) for lang in langs]
             avg = row.average(langs, report.metric)
         runs = len({r["name"] for r in row.records}) if row.per_language else len(row.records)
-        label = f"{row.label} ({runs} models)" if row.per_language else row.label
+        label = f"{row.label} ({runs} model{'s' if runs != 1 else ''})" if row.per_language else row.label
         out.append(f"| {label} | {1 if row.per_language else runs} | "
                    + " | ".join(fmt(c) for c in cells) + f" | {fmt(avg)} |")
     return out
