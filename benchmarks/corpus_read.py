@@ -22,6 +22,8 @@ from spacy.tokens import DocBin
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.lang import LANG_KEY, get_doc_lang
 
+from _markdown import write_section  # benchmarks/ is the script directory
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Corpus reading"
 
@@ -34,19 +36,6 @@ def read_seconds(path: Path) -> float:
     seconds = time.perf_counter() - start
     assert langs == {"es"}, langs
     return seconds
-
-
-def write_section(text: str, path: Path) -> None:
-    """Replace only this section of docs/benchmarks.md (append it if absent)."""
-    content = path.read_text(encoding="utf8") if path.exists() else "# Benchmarks\n"
-    start = content.find(SECTION + "\n")
-    if start < 0:
-        content = content.rstrip("\n") + "\n\n" + text
-    else:
-        end = content.find("\n## ", start + len(SECTION))
-        rest = content[end + 1:] if end >= 0 else ""
-        content = content[:start] + text + ("\n" + rest if rest else "")
-    path.write_text(content, encoding="utf8")
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -86,7 +75,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         "drop the cost.", "",
     ])
     print(text)
-    write_section(text, args.output)
+    write_section(text, args.output, SECTION)
 
 
 if __name__ == "__main__":

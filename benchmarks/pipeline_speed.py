@@ -36,6 +36,8 @@ from spacy.training import Example
 from spacy.training.converters import conll_ner_to_docs, conllu_to_docs
 from spacy.util import load_config, registry
 
+from _markdown import write_section  # benchmarks/ is the script directory
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Pipelines"
 
@@ -292,19 +294,6 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path) -> None:
-    """Replace only the Pipelines section of docs/benchmarks.md (create the file if absent)."""
-    content = path.read_text(encoding="utf8") if path.exists() else "# Benchmarks\n"
-    start = content.find(SECTION + "\n")
-    if start < 0:
-        content = content.rstrip("\n") + "\n\n" + text
-    else:
-        end = content.find("\n## ", start + len(SECTION))
-        rest = content[end + 1:] if end >= 0 else ""
-        content = content[:start] + text + ("\n" + rest if rest else "")
-    path.write_text(content, encoding="utf8")
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -354,7 +343,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     command = "python " + " ".join(["benchmarks/pipeline_speed.py", *(argv or sys.argv[1:])])
     text = report(rows, shares, command, args.loaded)
     print(text)
-    write_section(text, args.output)
+    write_section(text, args.output, SECTION)
 
 
 if __name__ == "__main__":

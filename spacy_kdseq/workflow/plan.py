@@ -14,6 +14,7 @@ its model too). A record made with other settings than the unit asks for is neve
 silently reused or overwritten: that is an error naming both.
 """
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
@@ -142,8 +143,10 @@ def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[Tra
     return todo
 
 
+@lru_cache(maxsize=None)
 def _flat_config(path: Path) -> Dict[str, Any]:
-    """Every `section.key` value of a config file, uninterpolated, as JSON values."""
+    """Every `section.key` value of a config file, uninterpolated, as JSON values (read
+    once per file: a step compares every unit against the same config)."""
     from spacy.util import load_config
 
     flat: Dict[str, Any] = {}
