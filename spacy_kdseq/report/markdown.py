@@ -1,6 +1,6 @@
 """The Markdown report: main and zero-shot tables, verdicts, training cost, variants, runs."""
 import statistics
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from .tables import DEFAULT_VARIANT, Cell, ReportData, Row
 
@@ -127,8 +127,10 @@ def _cost_table(rows: Sequence[Row]) -> List[str]:
             f"{statistics.fmean(x['best_step'] for x in t):.0f} | {patience}/{len(t)} | "
             f"{statistics.fmean(x['wall_seconds'] for x in t) / 60:.1f} | {rate:.3f} | {ratio} |"
         )
-    out += ["", "Wall time includes the dev evaluations; runs shared the 2-core machine with "
-            "another run, so compare s / step only between runs made side by side."]
+    machines = sorted({machine_label(r) for row in rows for r in row.records})
+    out += ["", "Wall time includes the dev evaluations, and runs shared their machine with other "
+            "runs, so compare s / step only between runs made side by side on one machine "
+            f"(machines here: {'; '.join(machines)}; the runs table says which ran where)."]
     return out
 
 
@@ -153,8 +155,8 @@ def _distinct_overrides(row: Row) -> str:
 
 
 def _runs_table(report: ReportData) -> List[str]:
-    out = ["| run | variant | seed | steps | best step | dev | minutes | commit |",
-           "|---|---|---:|---:|---:|---:|---:|---|"]
+    out = ["| run | variant | seed | steps | best step | dev | minutes | commit | machine |",
+           "|---|---|---:|---:|---:|---:|---:|---|---|"]
     rows = report.rows + [r for rows in report.variants.values() for r in rows]
     for row in rows:
         for r in sorted(row.records, key=lambda r: (r["name"], r["seed"])):
@@ -162,5 +164,16 @@ def _runs_table(report: ReportData) -> List[str]:
             commit = (r.get("commit") or "?")[:7] + ("+" if r.get("dirty") else "")
             name = f"{r['kind']} {r['name']}"
             out.append(f"| {name} | {r['variant']} | {r['seed']} | {t['steps']} | {t['best_step']} | "
-                       f"{100 * t['best_dev']:.2f} | {t['wall_seconds'] / 60:.1f} | {commit} |")
+                       f"{100 * t['best_dev']:.2f} | {t['wall_seconds'] / 60:.1f} | {commit} | "
+                       f"{machine_label(r)} |")
     return out
+
+
+def machine_label(record: Dict[str, Any]) -> str:
+    """A run's machine in a few words, e.g. ``2 cores, AMD EPYC 7B13, 1 thread``."""
+    machine = record.get("machine")
+    if not machine:
+        return "?"
+    threads = machine.get("torch_threads")
+    text = f"{machine['cores']} cores, {machine['cpu']}"
+    return text if threads is None else f"{text}, {threads} thread{'s' if threads != 1 else ''}"

@@ -18,13 +18,17 @@ the records alone (models and caches are never committed)::
       "curve": [[step, dev score], ...],  # spaCy's ConsoleLogger.v3 JSONL, per evaluation
       "test": {...},          # spacy_kdseq.evaluation metrics (docs/evaluate.md)
       "commit": str | null, "dirty": bool | null, "finished": str (UTC, ISO 8601),
+      "machine": {"cpu": str, "cores": int, "torch_threads": int | null,
+                  "versions": {package: version}},  # wall times compare on one machine only
     }
 """
 import json
 import os
+import platform
 import subprocess
 import tempfile
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -81,14 +85,39 @@ def git_state(cwd: Optional[Path] = None) -> Tuple[Optional[str], Optional[bool]
     return commit, bool(status.strip())
 
 
+def machine_info(torch_threads: Optional[int] = None) -> Dict[str, Any]:
+    """The machine and package versions a run trained with."""
+    versions = {}
+    for package in ("python", "torch", "spacy", "thinc", "spacy-kdseq"):
+        try:
+            versions[package] = platform.python_version() if package == "python" else metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "torch_threads": torch_threads,
+            "versions": versions}
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def make_record(
     *, task: str, kind: str, name: str, variant: str, seed: int, train_langs: List[str],
     overrides: Dict[str, Any], training: Dict[str, Any], curve: List[Tuple[int, float]],
     test: Dict[str, Any], code: Optional[Tuple[Optional[str], Optional[bool]]] = None,
+    machine: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """A run record (see the module docstring) stamped with the commit and the time.
 
-    `code` is the (commit, dirty) state the run started from (default: now).
+    `code` is the (commit, dirty) state the run started from (default: now); `machine`
+    where it ran (default: this machine, torch threads unknown).
     """
     assert kind in KINDS, f"run kind {kind!r} is not one of {KINDS}"
     commit, dirty = code if code is not None else git_state()
@@ -99,6 +128,7 @@ def make_record(
         "training": training, "curve": [list(point) for point in curve], "test": test,
         "commit": commit, "dirty": dirty,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine if machine is not None else machine_info(),
     }
 
 

@@ -19,12 +19,15 @@ from typing import Any, Dict, Optional, Tuple
 # Everything a unit runs is imported when the unit module is: a run lasts hours, and
 # code changed on disk meanwhile must not be half-imported at its end (evaluation).
 import spacy
+import torch
 from spacy.cli.train import train as spacy_train
 from spacy.util import load_config
 
 from ..distill.train import distill
 from ..evaluation import evaluate_pipeline, load_gold
-from .records import git_state, make_record, read_curve, summarise_training, write_json_atomic
+from .records import (
+    git_state, machine_info, make_record, read_curve, summarise_training, write_json_atomic,
+)
 
 LOG_NAME = "train-log.jsonl"
 
@@ -93,7 +96,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     record = make_record(
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
         train_langs=list(unit.train_langs), overrides=unit.all_overrides(), training=training,
-        curve=curve, test=test, code=code,
+        curve=curve, test=test, code=code, machine=machine_info(torch.get_num_threads()),
     )
     write_json_atomic(unit.record, record)
     return record

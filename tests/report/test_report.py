@@ -116,3 +116,18 @@ def test_report_cli(results: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("report.md", "report.png", "curves.png"):
         assert (results / name).exists()
+
+
+def test_runs_table_says_where_each_run_trained(results: Path) -> None:
+    old = json.loads((results / "teachers/en.json").read_text())
+    del old["machine"]  # records made before machines were recorded
+    (results / "teachers/en.json").write_text(json.dumps(old))
+    structure = json.loads((results / "students/structure/seed-0.json").read_text())
+    structure["machine"] = {"cpu": "Test CPU", "cores": 16, "torch_threads": 1, "versions": {}}
+    (results / "students/structure/seed-0.json").write_text(json.dumps(structure))
+    text = render_markdown(load_report_data(results, ["en", "ta"]))
+    runs = text[text.index("| run | variant"):].splitlines()
+    assert any(line.startswith("| teacher en |") and line.endswith("| ? |") for line in runs)
+    assert any(line.startswith("| student structure | default | 0 |")
+               and line.endswith("| 16 cores, Test CPU, 1 thread |") for line in runs)
+    assert "16 cores, Test CPU, 1 thread" in text[text.index("## Training cost"):]

@@ -68,6 +68,9 @@ def test_teacher_records_hold_the_run(root: Path) -> None:
     assert list(record["test"]["languages"]) == ["es"]
     assert record["overrides"]["training.max_steps"] == 12
     assert (root / "training" / "ner" / "teachers" / "es" / "train-log.jsonl").exists()
+    machine = record["machine"]
+    assert machine["cores"] >= 1 and machine["cpu"] and machine["torch_threads"] >= 1
+    assert machine["versions"]["spacy"] and machine["versions"]["torch"]
     assert pending(teacher_units("ner", root, LANGS, [], overrides=TINY), need_model=True) == []
 
 
