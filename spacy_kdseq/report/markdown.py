@@ -173,7 +173,7 @@ def machine_label(record: Dict[str, Any]) -> str:
     """A run's machine in a few words, e.g. ``2 cores, AMD EPYC 7B13, 1 thread``."""
     machine = record.get("machine")
     if not machine:
-        return "?"
+        return "not recorded"
     threads = machine.get("torch_threads")
     text = f"{machine['cores']} cores, {machine['cpu']}"
     return text if threads is None else f"{text}, {threads} thread{'s' if threads != 1 else ''}"
