@@ -85,8 +85,8 @@ def verdicts(report: ReportData) -> List[str]:
         gain = k.mean - b.mean
         met = gain > margin and b.n > 1 and k.n > 1
         out.append(
-            f"- **{variant}**: best KD method on dev is {kd.label} ({k.n} seeds): Avg {fmt(k)} vs "
-            f"the baseline's {fmt(b)} ({b.n} seeds), a gain of {100 * gain:+.2f}; the larger std is "
+            f"- **{variant}**: best KD method on dev is {kd.label} ({_seeds(k.n)}): Avg {fmt(k)} vs "
+            f"the baseline's {fmt(b)} ({_seeds(b.n)}), a gain of {100 * gain:+.2f}; the larger std is "
             f"{100 * margin:.2f}. Beats the baseline by more than its spread: "
             f"**{'yes' if met else 'no'}**" + ("" if b.n > 1 and k.n > 1 else " (needs ≥ 2 seeds each)") + "."
         )
@@ -110,6 +110,10 @@ def verdicts(report: ReportData) -> List[str]:
             out.append(f"- Zero-shot: {kd.label} Avg {fmt(z)} vs the best single teacher's "
                        f"{fmt(t)}: {100 * gain:+.2f}; at least +2.00: **{'yes' if gain >= 0.02 else 'no'}**.")
     return out or ["- Not enough runs yet (a baseline and a KD method are needed)."]
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
 
 
 def _cost_table(rows: Sequence[Row]) -> List[str]:
