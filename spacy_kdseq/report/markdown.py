@@ -117,29 +117,40 @@ def _seeds(n: int) -> str:
 
 
 def _cost_table(rows: Sequence[Row]) -> List[str]:
-    out = ["| | runs | steps | best step | stopped by patience | minutes | s / step | × Baseline |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    machines = sorted({machine_label(r) for row in rows for r in row.records})
+    keys = {label: chr(ord("A") + i) for i, label in enumerate(machines)}
+    out = ["| | runs | machine | steps | best step | stopped by patience | minutes | s / step | "
+           "× Baseline |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     base = next((r for r in rows if r.kind == "student" and r.name == "none"), None)
-    base_rate = _seconds_per_step(base) if base else None
     for row in rows:
         t = [r["training"] for r in row.records]
-        rate = _seconds_per_step(row)
-        ratio = f"{rate / base_rate:.2f}" if base_rate and row.kind == "student" else "–"
+        ratio = _ratio_to_baseline(row, base) if base and row.kind == "student" else None
         patience = sum(x["stopped_by"] == "patience" for x in t)
+        where = ", ".join(sorted({keys[machine_label(r)] for r in row.records}))
         out.append(
-            f"| {row.label} | {len(t)} | {statistics.fmean(x['steps'] for x in t):.0f} | "
+            f"| {row.label} | {len(t)} | {where} | {statistics.fmean(x['steps'] for x in t):.0f} | "
             f"{statistics.fmean(x['best_step'] for x in t):.0f} | {patience}/{len(t)} | "
-            f"{statistics.fmean(x['wall_seconds'] for x in t) / 60:.1f} | {rate:.3f} | {ratio} |"
+            f"{statistics.fmean(x['wall_seconds'] for x in t) / 60:.1f} | "
+            f"{_seconds_per_step(row.records):.3f} | {'–' if ratio is None else f'{ratio:.2f}'} |"
         )
-    machines = sorted({machine_label(r) for row in rows for r in row.records})
-    out += ["", "Wall time includes the dev evaluations, and runs shared their machine with other "
-            "runs, so compare s / step only between runs made side by side on one machine "
-            f"(machines here: {'; '.join(machines)}; the runs table says which ran where)."]
+    out += ["", "Machines: " + "; ".join(f"{keys[m]}: {m}" for m in machines) + ". Wall time "
+            "includes the dev evaluations, and runs shared their machine with other runs, so "
+            "s / step compares only between runs on one machine: × Baseline uses the runs of "
+            "the machines a method shares with the baseline (– if none)."]
     return out
 
 
-def _seconds_per_step(row: Row) -> float:
-    t = [r["training"] for r in row.records]
+def _ratio_to_baseline(row: Row, base: Row) -> Optional[float]:
+    shared = {machine_label(r) for r in row.records} & {machine_label(r) for r in base.records}
+    if not shared:
+        return None
+    mine = [r for r in row.records if machine_label(r) in shared]
+    theirs = [r for r in base.records if machine_label(r) in shared]
+    return _seconds_per_step(mine) / _seconds_per_step(theirs)
+
+
+def _seconds_per_step(records: Sequence[Dict[str, Any]]) -> float:
+    t = [r["training"] for r in records]
     return sum(x["wall_seconds"] for x in t) / max(1, sum(x["steps"] for x in t))
 
 

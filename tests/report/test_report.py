@@ -130,4 +130,23 @@ def test_runs_table_says_where_each_run_trained(results: Path) -> None:
     assert any(line.startswith("| teacher en |") and line.endswith("| not recorded |") for line in runs)
     assert any(line.startswith("| student structure | default | 0 |")
                and line.endswith("| 16 cores, Test CPU, 1 thread |") for line in runs)
-    assert "16 cores, Test CPU, 1 thread" in text[text.index("## Training cost"):]
+    cost = text[text.index("## Training cost"):text.index("## Runs")]
+    keys = dict(part.split(": ", 1) for part in cost[cost.index("Machines: ") + 10:].split(". ")[0].split("; "))
+    assert set(keys.values()) >= {"16 cores, Test CPU, 1 thread"}
+    # Structure's seed 0 ran elsewhere: its ratio uses its seed 1, on the baseline's machine.
+    structure = next(line for line in cost.splitlines() if line.startswith("| Structure |"))
+    here = sorted(k for k, v in keys.items() if v != "not recorded")
+    assert len(here) == 2 and structure.startswith(f"| Structure | 2 | {', '.join(here)} |")
+    assert structure.endswith("| 1.00 |")  # the same wall time and steps as the baseline's
+
+
+def test_no_speed_ratio_across_machines(results: Path) -> None:
+    for seed in (0, 1):
+        path = results / f"students/structure/seed-{seed}.json"
+        record = json.loads(path.read_text())
+        record["machine"] = {"cpu": "Other CPU", "cores": 16, "torch_threads": 1, "versions": {}}
+        path.write_text(json.dumps(record))
+    cost = render_markdown(load_report_data(results, ["en", "ta"]))
+    cost = cost[cost.index("## Training cost"):cost.index("## Runs")]
+    structure = next(line for line in cost.splitlines() if line.startswith("| Structure |"))
+    assert structure.endswith("| – |")
