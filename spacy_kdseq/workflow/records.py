@@ -87,10 +87,10 @@ def git_state(cwd: Optional[Path] = None) -> Tuple[Optional[str], Optional[bool]
 
 def machine_info(torch_threads: Optional[int] = None) -> Dict[str, Any]:
     """The machine and package versions a run trained with."""
-    versions = {}
-    for package in ("python", "torch", "spacy", "thinc", "spacy-kdseq"):
+    versions: Dict[str, Optional[str]] = {"python": platform.python_version()}
+    for package in ("torch", "spacy", "thinc", "spacy-kdseq"):
         try:
-            versions[package] = platform.python_version() if package == "python" else metadata.version(package)
+            versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
     return {"cpu": _cpu_model(), "cores": os.cpu_count(), "torch_threads": torch_threads,
