@@ -44,6 +44,7 @@ class Errors(metaclass=_ErrorsWithCodes):
             "found {found}.")
     E012 = ("{func}: 'tags' must be an integer tensor, found dtype {dtype}. Convert it with "
             "`.long()`.")
+    E013 = ("{func}: compiled=True needs {need}. {hint}")
     # --- E1xx: components (crf_ner, crf_tagger) ---------------------------
     E101 = ("{name}: unknown tag scheme {scheme!r}; use one of {schemes}.")
     E102 = ("{name}: unknown loss_normalization {value!r}; use one of {options}.")

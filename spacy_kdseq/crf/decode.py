@@ -4,8 +4,29 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor
 
+from . import _compiled
 from ._checks import check_inputs, check_k
 from ._dp import full_length
+from ..errors import Errors, KDSeqError
+
+
+def _use_compiled(func: str, compiled: Optional[bool], emissions: Tensor) -> bool:
+    """Whether to run the compiled CPU kernel (see ``compiled`` in `viterbi`)."""
+    if compiled is False:
+        return False
+    if emissions.device.type != "cpu" or emissions.shape[2] == 0:
+        if compiled:
+            raise KDSeqError(Errors.E013.format(
+                func=func, need=f"CPU inputs with at least one label (got {emissions.device}, "
+                f"L={emissions.shape[2]})", hint="Pass compiled=None to pick the kernel by "
+                "device."))
+        return False
+    if not _compiled.available():
+        if compiled:
+            raise KDSeqError(Errors.E013.format(
+                func=func, need="numba", hint="Install it with `pip install spacy-kdseq[fast]`."))
+        return False
+    return True
 
 
 @torch.no_grad()
@@ -15,13 +36,19 @@ def viterbi(
     transitions: Tensor,
     start: Optional[Tensor] = None,
     end: Optional[Tensor] = None,
+    compiled: Optional[bool] = None,
 ) -> Tuple[Tensor, Tensor]:
     """Best path per sequence: (scores (B,), tags (B, T) long, -1 at padding).
 
-    An empty sequence scores 0. At padded steps a sequence carries its score and keeps
-    its label, so one batched backtrace serves every length.
+    An empty sequence scores 0. `compiled`: None runs the compiled kernel (numba, the
+    `fast` extra) on CPU inputs when numba is installed and the torch kernel otherwise;
+    False always the torch kernel; True the compiled one or an error. Both are exact.
     """
     start, end = check_inputs("viterbi", emissions, mask, transitions, start, end)
+    if _use_compiled("viterbi", compiled, emissions):
+        return _compiled.viterbi(emissions, mask, transitions, start, end)
+    # At padded steps a sequence carries its score and keeps its label, so one batched
+    # backtrace serves every length.
     B, T, L = emissions.shape
     if T == 0:
         return emissions.new_zeros(B), torch.full((B, 0), -1, dtype=torch.long,
@@ -75,16 +102,20 @@ def kbest(
     k: int,
     start: Optional[Tensor] = None,
     end: Optional[Tensor] = None,
+    compiled: Optional[bool] = None,
 ) -> Tuple[Tensor, Tensor]:
     """Exact k best paths: (scores (B, k) sorted descending, tags (B, k, T) long).
 
     Slots beyond the number of distinct paths (or paths of score −inf) hold score −inf
     and tags −1; padding tags are −1. An empty sequence has one path, of score 0.
-    Each (label, rank) cell keeps the k best distinct prefixes ending in that label, so
-    the k best of the L·k candidates at the end are exactly the k best paths.
+    `compiled` as in `viterbi`.
     """
     start, end = check_inputs("kbest", emissions, mask, transitions, start, end)
     check_k("kbest", k)
+    if _use_compiled("kbest", compiled, emissions):
+        return _compiled.kbest(emissions, mask, transitions, k, start, end)
+    # Each (label, rank) cell keeps the k best distinct prefixes ending in that label, so
+    # the k best of the L·k candidates at the end are exactly the k best paths.
     B, T, L = emissions.shape
     device = emissions.device
     neg_inf = float("-inf")

@@ -12,6 +12,9 @@ from .oracle import Brute, Instance, brute_force, padded_tags, path_scores, rand
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+# Decoding runs the torch kernels (False) or the compiled CPU ones (True, the `fast`
+# extra, installed with `dev`); both must be exact.
+KERNELS = pytest.mark.parametrize("compiled", [False, True], ids=["torch", "compiled"])
 
 # (seed, B, T, L, start/end scores, scheme): T <= 6, L <= 4 (5 with a scheme).
 CASES = [
@@ -93,21 +96,23 @@ def test_path_score_and_nll(case):
     assert_close(crf.nll(*inst.args, tags, **inst.kwargs), brute.log_z - expected, **TOL)
 
 
-def test_viterbi(case):
+@KERNELS
+def test_viterbi(case, compiled):
     inst, brute = case
-    scores, tags = crf.viterbi(*inst.args, **inst.kwargs)
+    scores, tags = crf.viterbi(*inst.args, **inst.kwargs, compiled=compiled)
     assert tags.dtype == torch.long
     expected = torch.tensor([r[0][0] for r in brute.ranked], dtype=torch.float64)
     assert_close(scores, expected, **TOL)
     assert torch.equal(tags, padded_tags([r[0][1] for r in brute.ranked], inst.mask.shape[1]))
 
 
+@KERNELS
 @pytest.mark.parametrize("k", [1, 2, 5, 40])
-def test_kbest(case, k):
+def test_kbest(case, k, compiled):
     """Exact and sorted for any k, including k beyond the number of paths."""
     inst, brute = case
     B, T, _ = inst.emissions.shape
-    scores, tags = crf.kbest(*inst.args, k, **inst.kwargs)
+    scores, tags = crf.kbest(*inst.args, k, **inst.kwargs, compiled=compiled)
     assert scores.shape == (B, k) and tags.shape == (B, k, T)
     for b, ranked in enumerate(brute.ranked):
         top = ranked[:k]
@@ -119,10 +124,11 @@ def test_kbest(case, k):
         assert torch.equal(tags[b], want_tags)
 
 
-def test_kbest_first_is_viterbi(case):
+@KERNELS
+def test_kbest_first_is_viterbi(case, compiled):
     inst, _ = case
-    k_scores, k_tags = crf.kbest(*inst.args, 3, **inst.kwargs)
-    v_scores, v_tags = crf.viterbi(*inst.args, **inst.kwargs)
+    k_scores, k_tags = crf.kbest(*inst.args, 3, **inst.kwargs, compiled=compiled)
+    v_scores, v_tags = crf.viterbi(*inst.args, **inst.kwargs, compiled=compiled)
     assert_close(k_scores[:, 0], v_scores, **TOL)
     assert torch.equal(k_tags[:, 0], v_tags)
 
@@ -177,9 +183,10 @@ def test_gradcheck_marginals():
     )
 
 
+@KERNELS
 @pytest.mark.parametrize("L", [1, 2, 4])
 @pytest.mark.parametrize("lengths", [[0, 1, 3, 5], [6]])
-def test_all_zero_scores_closed_form(L, lengths):
+def test_all_zero_scores_closed_form(L, lengths, compiled):
     """log Z = n log L, uniform marginals, and every path (of L^n) scores 0."""
     B, T = len(lengths), max(lengths)
     inst = random_instance(0, B, T, L, lengths=lengths)
@@ -190,14 +197,19 @@ def test_all_zero_scores_closed_form(L, lengths):
     uniform = inst.mask[..., None].double().expand(B, T, L) / L
     assert_close(crf.marginals(em, inst.mask, tr), uniform, **TOL)
     k = 7
-    scores, _ = crf.kbest(em, inst.mask, tr, k)
+    scores, tags = crf.kbest(em, inst.mask, tr, k, compiled=compiled)
+    # Ties everywhere: still k distinct paths wherever there are k.
+    for b, n in enumerate(lengths):
+        found = {tuple(path[:n].tolist()) for path in tags[b] if path[0] >= 0 or n == 0}
+        assert len(found) == min(k, L**n)
     n_paths = torch.tensor([L**m for m in lengths])
     want = torch.where(torch.arange(k)[None, :] < n_paths[:, None], 0.0, float("-inf"))
     assert_close(scores, want.double(), **TOL)
 
 
+@KERNELS
 @pytest.mark.parametrize("index", [5, 7, 11, 13], ids=[IDS[i] for i in (5, 7, 11, 13)])
-def test_float32(index):
+def test_float32(index, compiled):
     inst64, brute = _case(index)
     inst = random_instance(*CASES[index][:4], start_end=CASES[index][4], scheme=CASES[index][5],
                            dtype=torch.float32)
@@ -208,8 +220,8 @@ def test_float32(index):
     assert_close(crf.marginals(*inst.args, **inst.kwargs).double(), brute.marginals, **tol)
     assert_close(crf.edge_marginals(*inst.args, **inst.kwargs).double(), brute.edge_marginals,
                  **tol)
-    scores, tags = crf.viterbi(*inst.args, **inst.kwargs)
-    assert torch.equal(tags, crf.viterbi(*inst64.args, **inst64.kwargs)[1])
-    k_scores, _ = crf.kbest(*inst.args, 3, **inst.kwargs)
+    scores, tags = crf.viterbi(*inst.args, **inst.kwargs, compiled=compiled)
+    assert torch.equal(tags, crf.viterbi(*inst64.args, **inst64.kwargs, compiled=compiled)[1])
+    k_scores, _ = crf.kbest(*inst.args, 3, **inst.kwargs, compiled=compiled)
     assert k_scores.dtype == torch.float32
     assert_close(k_scores[:, 0], scores)

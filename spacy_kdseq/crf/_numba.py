@@ -1,0 +1,241 @@
+"""The compiled loops behind ``_compiled`` (numba, nopython mode; imported only there).
+
+Arrays are numpy views of CPU tensors: emissions (T, L) of one sequence or (B, T, L),
+transitions (L, L) as [from, to], start/end (L,). Node s of a sequence of length n is
+step s - 1 for s = 1..n; node 0 is a virtual start before step 0.
+
+The backward pass takes maxima only: a running max compiles to branch-free (and
+vectorised) code, while tracking the argmax branches on every comparison, which
+mispredicts on real scores and cost ~5× the whole pass. Argmaxes are found afterwards
+along the paths alone, as the first label whose score equals the max (the same sums in
+the same order, so the test is exact). `nnan`/`nsz` let LLVM vectorise the maxima: the
+inputs are checked free of NaN, and only finite scores and -inf are ever summed.
+Helpers are inlined by hand in the hot loops: a call that passes arrays costs more
+than a scan over L labels.
+"""
+import numba
+import numpy as np
+
+jit = numba.njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def value(s, i, j, em, trans, start, beta):  # pragma: no cover - compiled
+    """Best score from node s (label i there) to the end through label j at step s."""
+    if s == 0:
+        return start[j] + (em[0, j] + beta[1, j])
+    return trans[i, j] + (em[s, j] + beta[s + 1, j])
+
+
+@jit
+def max_backward(em, n, trans, start, end, beta, ahead):  # pragma: no cover - compiled
+    """beta[s, i]: best score from node s, label i, to the end; beta[0, 0] is the best
+    path's score. `ahead` (L,) is scratch."""
+    L = em.shape[1]
+    for i in range(L):
+        beta[n, i] = end[i]
+    for s in range(n - 1, -1, -1):
+        # value(s, i, j) is (trans or start)[j] + ahead[j], summed in that order
+        for j in range(L):
+            ahead[j] = em[s, j] + beta[s + 1, j]
+        for i in range(L if s > 0 else 1):
+            row = trans[i] if s > 0 else start
+            best = row[0] + ahead[0]
+            for j in range(1, L):
+                best = max(best, row[j] + ahead[j])
+            beta[s, i] = best
+
+
+@jit
+def best_next(s, i, em, trans, start, beta):  # pragma: no cover - compiled
+    """The label that node (s, i)'s best continuation takes at step s (lowest on ties)."""
+    for j in range(em.shape[1]):
+        if value(s, i, j, em, trans, start, beta) == beta[s, i]:
+            return j
+    return 0  # all -inf: every label is "best"
+
+
+@jit
+def follow(path, first, label, n, em, trans, start, beta):  # pragma: no cover - compiled
+    """path[first] = label, then the best continuation up to step n - 1."""
+    path[first] = label
+    for t in range(first + 1, n):
+        path[t] = best_next(t, path[t - 1], em, trans, start, beta)
+
+
+@jit
+def viterbi_batch(em, lengths, trans, start, end, scores, tags):  # pragma: no cover
+    """Fill scores (B,) and tags (B, T) (pre-filled with 0 and -1) with the best paths."""
+    B, T, L = em.shape
+    beta = np.empty((T + 1, L), dtype=em.dtype)
+    ahead = np.empty(L, dtype=em.dtype)
+    for b in range(B):
+        n = lengths[b]
+        if n == 0:
+            continue
+        emb = em[b]
+        max_backward(emb, n, trans, start, end, beta, ahead)
+        scores[b] = beta[0, 0]
+        follow(tags[b], 0, best_next(0, 0, emb, trans, start, beta), n, emb, trans, start,
+               beta)
+
+
+@jit
+def next_label(s, i, label, em, trans, start, beta):  # pragma: no cover - compiled
+    """The label after `label` in node (s, i)'s order of continuations (score descending,
+    then label ascending), and its score; label -1 if there is none."""
+    bound = value(s, i, label, em, trans, start, beta)
+    best = -np.inf
+    arg = -1
+    for j in range(em.shape[1]):
+        score = value(s, i, j, em, trans, start, beta)
+        if (score < bound or (score == bound and j > label)) and (arg < 0 or score > best):
+            best = score
+            arg = j
+    return arg, best
+
+
+@jit
+def second_score(s, i, first, em, trans, start, beta):  # pragma: no cover - compiled
+    """The best score from node (s, i) through any label but `first` at step s."""
+    best = -np.inf
+    for j in range(first):
+        best = max(best, value(s, i, j, em, trans, start, beta))
+    for j in range(first + 1, em.shape[1]):
+        best = max(best, value(s, i, j, em, trans, start, beta))
+    return best
+
+
+@jit
+def label_scoring(s, i, score, skip, em, trans, start, beta):  # pragma: no cover - compiled
+    """The lowest label but `skip` through which node (s, i) reaches the end with `score`."""
+    for j in range(em.shape[1]):
+        if j != skip and value(s, i, j, em, trans, start, beta) == score:
+            return j
+    return -1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def heap_push(prio, data, size, score, parent, pos, label, rank):  # pragma: no cover
+    """Push onto the max-heap prio/data[:size] (data rows: parent, pos, label, rank)."""
+    at = size
+    while at > 0:
+        up = (at - 1) // 2
+        if prio[up] >= score:
+            break
+        prio[at] = prio[up]
+        data[at] = data[up]
+        at = up
+    prio[at] = score
+    data[at, 0], data[at, 1], data[at, 2], data[at, 3] = parent, pos, label, rank
+    return size + 1
+
+
+@jit
+def heap_pop(prio, data, size):  # pragma: no cover - compiled
+    """Remove the top of the max-heap prio/data[:size]; return the new size."""
+    size -= 1
+    score = prio[size]
+    row = data[size].copy()
+    at = 0
+    while True:
+        child = 2 * at + 1
+        if child >= size:
+            break
+        if child + 1 < size and prio[child + 1] > prio[child]:
+            child += 1
+        if prio[child] <= score:
+            break
+        prio[at] = prio[child]
+        data[at] = data[child]
+        at = child
+    if size > 0:
+        prio[at] = score
+        data[at] = row
+    return size
+
+
+@jit
+def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no cover
+    """Fill scores (B, k) and tags (B, k, T) (pre-filled with -inf and -1) with the k best
+    paths of every sequence (see ``_compiled``)."""
+    B, T, L = em.shape
+    beta = np.empty((T + 1, L), dtype=em.dtype)
+    ahead = np.empty(L, dtype=em.dtype)
+    succ = np.empty((T + 1, L), dtype=np.int64)
+    # Second-best scores of the nodes on output paths (when `known`), also shared.
+    other = np.empty((T + 1, L), dtype=em.dtype)
+    known = np.zeros((T + 1, L), dtype=np.bool_)
+    prefix = np.empty((k, T), dtype=em.dtype)  # prefix[o, t]: path o's score up to step t
+    prio = np.empty(k * T + k + 1, dtype=em.dtype)
+    data = np.zeros((k * T + k + 1, 4), dtype=np.int64)
+    for b in range(B):
+        n = lengths[b]
+        if n == 0:
+            scores[b, 0] = 0.0
+            continue
+        emb = em[b]
+        max_backward(emb, n, trans, start, end, beta, ahead)
+        if beta[0, 0] == -np.inf:
+            continue
+        for s in range(n + 1):
+            for i in range(L):
+                succ[s, i] = -1
+                known[s, i] = False
+        # A heap entry is a set of paths: `parent`'s labels before step `pos`, then the
+        # `rank`-th continuation there (`label`; -1: the second, found when popped), then
+        # any labels. Its best path continues best; the priority is that path's score.
+        size = heap_push(prio, data, 0, beta[0, 0], -1, 0,
+                         best_next(0, 0, emb, trans, start, beta), 0)
+        for out in range(k):
+            if size == 0:
+                break
+            scores[b, out] = prio[0]
+            parent, pos, label, rank = data[0, 0], data[0, 1], data[0, 2], data[0, 3]
+            size = heap_pop(prio, data, size)
+            path = tags[b, out]
+            for t in range(pos):
+                path[t] = tags[b, parent, t]
+                prefix[out, t] = prefix[parent, t]
+            node = path[pos - 1] if pos > 0 else 0
+            if label < 0:
+                first = best_next(pos, node, emb, trans, start, beta)
+                label = label_scoring(pos, node, second_score(
+                    pos, node, first, emb, trans, start, beta), first, emb, trans, start, beta)
+            path[pos] = label
+            for t in range(pos + 1, n):
+                # best_next(t, path[t - 1]), inline and remembered: paths share tails
+                i = path[t - 1]
+                if succ[t, i] < 0:
+                    j = 0
+                    while j < L - 1 and trans[i, j] + (emb[t, j] + beta[t + 1, j]) != beta[t, i]:
+                        j += 1
+                    succ[t, i] = j
+                path[t] = succ[t, i]
+            if pos == 0:
+                prefix[out, 0] = start[path[0]] + emb[0, path[0]]
+            for t in range(max(pos, 1), n):
+                prefix[out, t] = prefix[out, t - 1] + trans[path[t - 1], path[t]] + emb[t, path[t]]
+            if out == k - 1:
+                break
+            # The rest of the popped set splits into: the same prefix with the next label
+            # at `pos`, and, for every later step, this path's prefix with any label but
+            # this path's there (whose best is the second-best continuation).
+            before = prefix[out, pos - 1] if pos > 0 else 0.0
+            nxt, nxt_score = next_label(pos, node, label, emb, trans, start, beta)
+            if nxt >= 0 and nxt_score > -np.inf:
+                size = heap_push(prio, data, size, before + nxt_score, parent, pos, nxt,
+                                 rank + 1)
+            for t in range(pos + 1, n):
+                i = path[t - 1]
+                if not known[t, i]:
+                    # second_score(t, i, path[t]), inline: a call costs more than the work
+                    best = -np.inf
+                    for j in range(L):
+                        score = trans[i, j] + (emb[t, j] + beta[t + 1, j])
+                        best = max(best, score if j != path[t] else -np.inf)
+                    other[t, i] = best
+                    known[t, i] = True
+                if other[t, i] > -np.inf:
+                    size = heap_push(prio, data, size, prefix[out, t - 1] + other[t, i], out,
+                                     t, -1, 1)

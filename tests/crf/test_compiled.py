@@ -1,0 +1,70 @@
+"""The compiled decoding kernels (numba) against the torch ones on larger instances, where
+brute force cannot go, and the `compiled` switch's errors."""
+import sys
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from spacy_kdseq import crf
+from spacy_kdseq.errors import KDSeqError
+
+from .oracle import random_instance
+
+pytest.importorskip("numba")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("seed,B,T,L,scheme", [
+    (0, 16, 30, 9, None), (1, 8, 60, 17, None), (2, 16, 25, 0, "BIO"), (3, 5, 40, 0, "BILUO"),
+])
+def test_compiled_matches_torch(seed, B, T, L, scheme, dtype):
+    """Same paths and scores (up to summation order) for Viterbi and k-best, with -inf
+    constraints, random lengths (some 0) and scores scaled up to make near-ties rarer
+    than in unit-variance data but ranks deep (k = 25)."""
+    inst = random_instance(seed, B, T, L, scheme=scheme, dtype=dtype, scale=3.0)
+    tol = {"rtol": 1e-5, "atol": 1e-3} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    v_torch = crf.viterbi(*inst.args, **inst.kwargs, compiled=False)
+    v_fast = crf.viterbi(*inst.args, **inst.kwargs, compiled=True)
+    assert torch.equal(v_fast[1], v_torch[1])
+    assert_close(v_fast[0], v_torch[0], **tol)
+    k_torch = crf.kbest(*inst.args, 25, **inst.kwargs, compiled=False)
+    k_fast = crf.kbest(*inst.args, 25, **inst.kwargs, compiled=True)
+    assert k_fast[0].dtype == dtype and k_fast[1].dtype == torch.long
+    assert torch.equal(k_fast[0].isinf(), k_torch[0].isinf())
+    finite = k_torch[0].isfinite()
+    assert_close(k_fast[0][finite], k_torch[0][finite], **tol)
+    assert torch.equal(k_fast[1], k_torch[1])
+    # Sorted, and each score is its path's score.
+    assert bool((k_fast[0][:, :-1] >= k_fast[0][:, 1:]).all())
+    rows = finite.nonzero()
+    paths = k_fast[1][rows[:, 0], rows[:, 1]].clamp(min=0)
+    rescored = crf.path_score(inst.emissions[rows[:, 0]], inst.mask[rows[:, 0]],
+                              inst.transitions, paths, **inst.kwargs)
+    assert_close(k_fast[0][finite], rescored, **tol)
+
+
+def test_compiled_true_needs_cpu_labels():
+    inst = random_instance(0, 2, 3, 3)
+    empty = torch.zeros(2, 3, 0, dtype=torch.float64)
+    with pytest.raises(KDSeqError, match=r"\[E013\] viterbi: compiled=True needs CPU inputs"):
+        crf.viterbi(empty, inst.mask, torch.zeros(0, 0, dtype=torch.float64), compiled=True)
+    # compiled=None falls back to the torch kernel there.
+    crf.kbest(*inst.args, 2, **inst.kwargs)
+
+
+def test_compiled_true_without_numba(monkeypatch):
+    """Without numba, compiled=True names the extra to install; None uses torch."""
+    monkeypatch.setitem(sys.modules, "numba", None)
+    inst = random_instance(1, 3, 4, 3)
+    with pytest.raises(KDSeqError, match=r"pip install spacy-kdseq\[fast\]"):
+        crf.kbest(*inst.args, 2, **inst.kwargs, compiled=True)
+    scores, tags = crf.viterbi(*inst.args, **inst.kwargs)
+    assert torch.equal(tags, crf.viterbi(*inst.args, **inst.kwargs, compiled=False)[1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_compiled_true_on_cuda_is_an_error():
+    inst = random_instance(2, 2, 3, 3, device="cuda")
+    with pytest.raises(KDSeqError, match="CPU inputs"):
+        crf.viterbi(*inst.args, **inst.kwargs, compiled=True)
