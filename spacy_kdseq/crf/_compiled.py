@@ -7,6 +7,9 @@ compiled code instead, on one thread:
 
 - Viterbi: a backward max-product pass (the best score from every (step, label) to the
   end), then the best path read forwards from the start.
+- log Z and its gradient (the posteriors): the scaled exp-space forward and backward
+  recursions of ``_scaled``, in float64, with the pairwise posteriors summed into the
+  transitions' gradient as they are produced.
 - k-best: Lawler's partitioning on top of that pass. A set of paths "this prefix, then
   any but the labels already taken at the next step, then anything" has its best path in
   O(L), because the backward scores are exact completions; a best-first heap pops the
@@ -17,11 +20,13 @@ compiled code instead, on one thread:
 Scores are summed in the inputs' dtype, so float32 and float64 give what the torch
 kernels give up to rounding; the paths are the same.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from ..errors import Errors, KDSeqError
 
 
 def available() -> bool:
@@ -29,6 +34,26 @@ def available() -> bool:
     try:
         import numba  # noqa: F401
     except ImportError:
+        return False
+    return True
+
+
+def use(func: str, compiled: Optional[bool], emissions: Tensor) -> bool:
+    """Whether `func` runs the compiled CPU kernel: `compiled` None picks it for CPU inputs
+    with labels when numba is installed; False never; True always, or an error."""
+    if compiled is False:
+        return False
+    if emissions.device.type != "cpu" or emissions.shape[2] == 0:
+        if compiled:
+            raise KDSeqError(Errors.E013.format(
+                func=func, need=f"CPU inputs with at least one label (got {emissions.device}, "
+                f"L={emissions.shape[2]})", hint="Pass compiled=None to pick the kernel by "
+                "device."))
+        return False
+    if not available():
+        if compiled:
+            raise KDSeqError(Errors.E013.format(
+                func=func, need="numba", hint="Install it with `pip install spacy-kdseq[fast]`."))
         return False
     return True
 
@@ -65,3 +90,47 @@ def kbest(
     _numba.kbest_batch(em, _numpy(mask.sum(1)), _numpy(transitions), _numpy(start),
                        _numpy(end), k, scores, tags)
     return torch.from_numpy(scores), torch.from_numpy(tags)
+
+
+def _exp_shifted(scores: np.ndarray) -> Tuple[np.ndarray, float]:
+    """(exp(scores - max), max), with max 0 where no score is finite."""
+    top = float(scores.max()) if scores.size else 0.0
+    top = top if np.isfinite(top) else 0.0
+    return np.exp(scores - top), top
+
+
+class LogPartition(torch.autograd.Function):
+    """``partition._LogPartition`` on CPU inputs, with both passes compiled."""
+
+    @staticmethod
+    def forward(ctx, emissions, mask, transitions, start, end):  # type: ignore[override]
+        from . import _numba
+
+        em = _numpy(emissions.double())
+        B, T, L = em.shape
+        lengths = _numpy(mask.sum(1))
+        trans_exp, trans_max = _exp_shifted(_numpy(transitions.double()))
+        end_exp, end_max = _exp_shifted(_numpy(end.double()))
+        alphas = np.zeros((B, T, L))
+        em_exp = np.ones((B, T, L))
+        log_z = np.empty(B)
+        _numba.log_z_forward(em, lengths, trans_exp, trans_max, _numpy(start.double()),
+                             end_exp, end_max, alphas, em_exp, log_z)
+        ctx.saved = (lengths, alphas, em_exp, trans_exp, end_exp)
+        return torch.from_numpy(log_z).to(emissions.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_log_z):  # type: ignore[override]
+        from . import _numba
+
+        lengths, alphas, em_exp, trans_exp, end_exp = ctx.saved
+        B, T, L = alphas.shape
+        d_em = np.zeros((B, T, L))
+        pair = np.zeros((L, L))
+        d_start = np.zeros(L)
+        d_end = np.zeros(L)
+        _numba.log_z_backward(lengths, alphas, em_exp, trans_exp, end_exp,
+                              _numpy(grad_log_z.double()), d_em, pair, d_start, d_end)
+        dtype = grad_log_z.dtype
+        grads = [torch.from_numpy(x).to(dtype) for x in (d_em, trans_exp * pair, d_start, d_end)]
+        return grads[0], None, grads[1], grads[2], grads[3]

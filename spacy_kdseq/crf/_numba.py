@@ -239,3 +239,120 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
                 if other[t, i] > -np.inf:
                     size = heap_push(prio, data, size, prefix[out, t - 1] + other[t, i], out,
                                      t, -1, 1)
+
+
+# log Z and its gradient: the scaled exp-space recursions of ``_scaled``, sequence by
+# sequence, in float64. Plain IEEE arithmetic: log(0) = -inf must stay -inf.
+exact = numba.njit(cache=True, nogil=True)
+TINY = np.finfo(np.float64).tiny
+
+
+@exact
+def _finite_max(row):  # pragma: no cover - compiled
+    """max(row), or 0 if it is not finite (every score -inf), as ``_scaled._shift``."""
+    top = row[0]
+    for x in row[1:]:
+        top = max(top, x)
+    return top if np.isfinite(top) else 0.0
+
+
+@exact
+def log_z_forward(em, lengths, trans_exp, trans_max, start, end_exp, end_max,
+                  alphas, em_exp, log_z):  # pragma: no cover - compiled
+    """log_z (B,), and per step the forward vectors alphas (B, T, L), each summing to 1,
+    and exp(emission - its max) em_exp (B, T, L) for the backward pass."""
+    B, T, L = em.shape
+    acc = np.empty(L)
+    for b in range(B):
+        n = lengths[b]
+        if n == 0:
+            log_z[b] = 0.0
+            continue
+        for j in range(L):
+            acc[j] = start[j] + em[b, 0, j]
+        shift = _finite_max(acc)
+        total = 0.0
+        for j in range(L):
+            alphas[b, 0, j] = np.exp(acc[j] - shift)
+            total += alphas[b, 0, j]
+        z = np.log(total) + shift
+        total = max(total, TINY)
+        for j in range(L):
+            alphas[b, 0, j] /= total
+        for t in range(1, n):
+            shift = _finite_max(em[b, t])
+            for j in range(L):
+                em_exp[b, t, j] = np.exp(em[b, t, j] - shift)
+                acc[j] = 0.0
+            for i in range(L):
+                a = alphas[b, t - 1, i]
+                for j in range(L):
+                    acc[j] += a * trans_exp[i, j]
+            total = 0.0
+            for j in range(L):
+                acc[j] *= em_exp[b, t, j]
+                total += acc[j]
+            z += np.log(total) + shift + trans_max
+            total = max(total, TINY)
+            for j in range(L):
+                alphas[b, t, j] = acc[j] / total
+        total = 0.0
+        for j in range(L):
+            total += alphas[b, n - 1, j] * end_exp[j]
+        log_z[b] = z + np.log(total) + end_max
+
+
+@exact
+def log_z_backward(lengths, alphas, em_exp, trans_exp, end_exp, grad,
+                   d_em, pair, d_start, d_end):  # pragma: no cover - compiled
+    """The gradient of sum(grad · log Z): d_em (B, T, L) = grad · posteriors; pair (L, L)
+    = the summed pairwise posteriors divided by trans_exp's entries (the caller multiplies
+    them back); d_start, d_end (L,) the first and last steps' posteriors. Outputs are
+    zero-filled by the caller."""
+    B, T, L = alphas.shape
+    beta = np.empty(L)
+    nxt = np.empty(L)
+    right = np.empty(L)
+    end_total = max(end_exp.sum(), TINY)
+    for b in range(B):
+        n = lengths[b]
+        if n == 0:
+            continue
+        g = grad[b]
+        for j in range(L):
+            beta[j] = end_exp[j] / end_total
+        for t in range(n - 1, -1, -1):
+            # beta is the backward vector at t: posteriors at t, then the pair (t-1, t)
+            total = 0.0
+            for j in range(L):
+                total += alphas[b, t, j] * beta[j]
+            total = max(total, TINY)
+            for j in range(L):
+                d_em[b, t, j] = g * alphas[b, t, j] * beta[j] / total
+            if t == n - 1:
+                for j in range(L):
+                    d_end[j] += d_em[b, t, j]
+            if t == 0:
+                for j in range(L):
+                    d_start[j] += d_em[b, 0, j]
+                break
+            for j in range(L):
+                right[j] = em_exp[b, t, j] * beta[j]
+            norm = 0.0
+            for i in range(L):
+                s = 0.0
+                for j in range(L):
+                    s += trans_exp[i, j] * right[j]
+                nxt[i] = s
+                norm += alphas[b, t - 1, i] * s
+            weight = g / max(norm, TINY)
+            for i in range(L):
+                left = alphas[b, t - 1, i] * weight
+                for j in range(L):
+                    pair[i, j] += left * right[j]
+            total = 0.0
+            for i in range(L):
+                total += nxt[i]
+            total = max(total, TINY)
+            for i in range(L):
+                beta[i] = nxt[i] / total

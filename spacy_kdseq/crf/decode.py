@@ -7,26 +7,7 @@ from torch import Tensor
 from . import _compiled
 from ._checks import check_inputs, check_k
 from ._dp import full_length
-from ..errors import Errors, KDSeqError
 
-
-def _use_compiled(func: str, compiled: Optional[bool], emissions: Tensor) -> bool:
-    """Whether to run the compiled CPU kernel (see ``compiled`` in `viterbi`)."""
-    if compiled is False:
-        return False
-    if emissions.device.type != "cpu" or emissions.shape[2] == 0:
-        if compiled:
-            raise KDSeqError(Errors.E013.format(
-                func=func, need=f"CPU inputs with at least one label (got {emissions.device}, "
-                f"L={emissions.shape[2]})", hint="Pass compiled=None to pick the kernel by "
-                "device."))
-        return False
-    if not _compiled.available():
-        if compiled:
-            raise KDSeqError(Errors.E013.format(
-                func=func, need="numba", hint="Install it with `pip install spacy-kdseq[fast]`."))
-        return False
-    return True
 
 
 @torch.no_grad()
@@ -45,7 +26,7 @@ def viterbi(
     False always the torch kernel; True the compiled one or an error. Both are exact.
     """
     start, end = check_inputs("viterbi", emissions, mask, transitions, start, end)
-    if _use_compiled("viterbi", compiled, emissions):
+    if _compiled.use("viterbi", compiled, emissions):
         return _compiled.viterbi(emissions, mask, transitions, start, end)
     # At padded steps a sequence carries its score and keeps its label, so one batched
     # backtrace serves every length.
@@ -112,7 +93,7 @@ def kbest(
     """
     start, end = check_inputs("kbest", emissions, mask, transitions, start, end)
     check_k("kbest", k)
-    if _use_compiled("kbest", compiled, emissions):
+    if _compiled.use("kbest", compiled, emissions):
         return _compiled.kbest(emissions, mask, transitions, k, start, end)
     # Each (label, rank) cell keeps the k best distinct prefixes ending in that label, so
     # the k best of the L·k candidates at the end are exactly the k best paths.

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from ._checks import check_inputs, check_tags
-from . import _scaled
+from . import _compiled, _scaled
 
 
 class _LogPartition(torch.autograd.Function):
@@ -62,18 +62,23 @@ def log_partition(
     transitions: Tensor,
     start: Optional[Tensor] = None,
     end: Optional[Tensor] = None,
+    compiled: Optional[bool] = None,
 ) -> Tensor:
-    """(B,) log Z of each sequence; 0 for an empty sequence. Differentiable."""
+    """(B,) log Z of each sequence; 0 for an empty sequence. Differentiable (once: the
+    backward is hand-written). `compiled` as in `viterbi`."""
     start, end = check_inputs("log_partition", emissions, mask, transitions, start, end)
-    return _log_partition(emissions, mask, transitions, start, end)
+    return _log_partition(emissions, mask, transitions, start, end, compiled)
 
 
 def _log_partition(
-    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor,
+    compiled: Optional[bool],
 ) -> Tensor:
     if emissions.shape[1] == 0:
         # Zeros that stay on the graph, so `loss.backward()` works on an all-empty batch.
         return emissions.sum(dim=(1, 2))
+    if _compiled.use("log_partition", compiled, emissions):
+        return _compiled.LogPartition.apply(emissions, mask, transitions, start, end)
     return _LogPartition.apply(emissions, mask, transitions, start, end)
 
 
@@ -119,11 +124,13 @@ def nll(
     tags: Tensor,
     start: Optional[Tensor] = None,
     end: Optional[Tensor] = None,
+    compiled: Optional[bool] = None,
 ) -> Tensor:
-    """(B,) negative log-likelihood log Z − score(tags) of each sequence."""
+    """(B,) negative log-likelihood log Z − score(tags) of each sequence. `compiled` as
+    in `viterbi` (for log Z)."""
     start, end = check_inputs("nll", emissions, mask, transitions, start, end)
     check_tags("nll", tags, mask, emissions.shape[2])
-    log_z = _log_partition(emissions, mask, transitions, start, end)
+    log_z = _log_partition(emissions, mask, transitions, start, end, compiled)
     return log_z - _path_score(emissions, mask, transitions, tags.long(), start, end)
 
 

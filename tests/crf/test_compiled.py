@@ -1,5 +1,5 @@
-"""The compiled decoding kernels (numba) against the torch ones on larger instances, where
-brute force cannot go, and the `compiled` switch's errors."""
+"""The compiled kernels (numba) against the torch ones on larger instances, where brute
+force cannot go, and the `compiled` switch's errors."""
 import sys
 
 import pytest
@@ -44,6 +44,28 @@ def test_compiled_matches_torch(seed, B, T, L, scheme, dtype):
     assert_close(k_fast[0][finite], rescored, **tol)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("seed,B,T,L,scheme", [(4, 12, 50, 17, None), (5, 9, 30, 0, "BILUO")])
+def test_compiled_nll_and_gradients_match_torch(seed, B, T, L, scheme, dtype):
+    """The NLL and every parameter's gradient, weighted per sequence, with -inf moves."""
+    inst = random_instance(seed, B, T, L, scheme=scheme, dtype=dtype, scale=5.0)
+    L = inst.emissions.shape[2]
+    tags = crf.viterbi(*inst.args, **inst.kwargs, compiled=False)[1].clamp(min=0)
+    weights = torch.rand(B, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    results = []
+    for compiled in (False, True):
+        leaves = [x.clone().requires_grad_() for x in (
+            inst.emissions, inst.transitions, inst.kwargs["start"], inst.kwargs["end"])]
+        loss = crf.nll(leaves[0], inst.mask, leaves[1], tags, leaves[2], leaves[3],
+                       compiled=compiled)
+        (loss * weights).sum().backward()
+        results.append([loss.detach()] + [leaf.grad for leaf in leaves])
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    for fast, slow in zip(*results):
+        assert fast.dtype == dtype
+        assert_close(fast, slow, **tol)
+
+
 def test_compiled_true_needs_cpu_labels():
     inst = random_instance(0, 2, 3, 3)
     empty = torch.zeros(2, 3, 0, dtype=torch.float64)
@@ -59,6 +81,8 @@ def test_compiled_true_without_numba(monkeypatch):
     inst = random_instance(1, 3, 4, 3)
     with pytest.raises(KDSeqError, match=r"pip install spacy-kdseq\[fast\]"):
         crf.kbest(*inst.args, 2, **inst.kwargs, compiled=True)
+    with pytest.raises(KDSeqError, match=r"\[E013\] log_partition: compiled=True needs numba"):
+        crf.log_partition(*inst.args, **inst.kwargs, compiled=True)
     scores, tags = crf.viterbi(*inst.args, **inst.kwargs)
     assert torch.equal(tags, crf.viterbi(*inst.args, **inst.kwargs, compiled=False)[1])
 

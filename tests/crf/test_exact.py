@@ -12,8 +12,8 @@ from .oracle import Brute, Instance, brute_force, padded_tags, path_scores, rand
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-# Decoding runs the torch kernels (False) or the compiled CPU ones (True, the `fast`
-# extra, installed with `dev`); both must be exact.
+# Decoding and log Z run the torch kernels (False) or the compiled CPU ones (True, the
+# `fast` extra, installed with `dev`); both must be exact.
 KERNELS = pytest.mark.parametrize("compiled", [False, True], ids=["torch", "compiled"])
 
 # (seed, B, T, L, start/end scores, scheme): T <= 6, L <= 4 (5 with a scheme).
@@ -55,9 +55,12 @@ def case(index):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_log_partition(index, device):
+@KERNELS
+def test_log_partition(index, device, compiled):
+    if device != "cpu" and compiled:
+        pytest.skip("the compiled kernels are for CPU inputs")
     inst, brute = _case(index, device)
-    log_z = crf.log_partition(*inst.args, **inst.kwargs)
+    log_z = crf.log_partition(*inst.args, **inst.kwargs, compiled=compiled)
     assert log_z.device == inst.emissions.device
     assert_close(log_z.cpu(), brute.log_z, **TOL)
 
@@ -82,7 +85,8 @@ def test_edge_marginals_sum_to_node_marginals(case):
     assert_close(edge.sum(2), torch.where(pair, node[:, 1:], zero), **TOL)
 
 
-def test_path_score_and_nll(case):
+@KERNELS
+def test_path_score_and_nll(case, compiled):
     inst, brute = case
     B, T, L = inst.emissions.shape
     gen = torch.Generator().manual_seed(B * 100 + T)
@@ -93,7 +97,8 @@ def test_path_score_and_nll(case):
     # Padding may hold anything, even out-of-range labels.
     tags = torch.where(inst.mask, tags, torch.randint(-5, L + 5, (B, T), generator=gen))
     assert_close(crf.path_score(*inst.args, tags, **inst.kwargs), expected, **TOL)
-    assert_close(crf.nll(*inst.args, tags, **inst.kwargs), brute.log_z - expected, **TOL)
+    assert_close(crf.nll(*inst.args, tags, **inst.kwargs, compiled=compiled),
+                 brute.log_z - expected, **TOL)
 
 
 @KERNELS
@@ -133,7 +138,8 @@ def test_kbest_first_is_viterbi(case, compiled):
     assert torch.equal(k_tags[:, 0], v_tags)
 
 
-def test_marginals_are_the_gradient_of_log_z(case):
+@KERNELS
+def test_marginals_are_the_gradient_of_log_z(case, compiled):
     """The custom backward of log Z gives the posteriors, -inf (forbidden) scores included."""
     inst, brute = case
     L = inst.emissions.shape[2]
@@ -143,7 +149,8 @@ def test_marginals_are_the_gradient_of_log_z(case):
         zeros if inst.start is None else inst.start, zeros if inst.end is None else inst.end,
     )]
     emissions, transitions, start, end = leaves
-    crf.log_partition(emissions, inst.mask, transitions, start, end).sum().backward()
+    crf.log_partition(emissions, inst.mask, transitions, start, end,
+                      compiled=compiled).sum().backward()
     # An all-empty batch (T = 0) touches no parameter: no gradient at all.
     d_em, d_trans, d_start, d_end = (
         torch.zeros_like(x) if x.grad is None else x.grad for x in leaves
@@ -158,9 +165,10 @@ def test_marginals_are_the_gradient_of_log_z(case):
                  **TOL)
 
 
+@KERNELS
 @pytest.mark.parametrize("start_end", [True, False])
 @pytest.mark.parametrize("lengths", [[4, 2, 1, 0], [1, 1, 1], [3, 3]])
-def test_gradcheck_log_partition(start_end, lengths):
+def test_gradcheck_log_partition(start_end, lengths, compiled):
     inst = random_instance(21, len(lengths), max(lengths), 3, start_end=start_end,
                            lengths=lengths)
     em, mask, tr = inst.args
@@ -169,7 +177,7 @@ def test_gradcheck_log_partition(start_end, lengths):
 
     def f(*ps):
         extra = ps[2:] if start_end else (None, None)
-        return crf.log_partition(ps[0], mask, ps[1], *extra)
+        return crf.log_partition(ps[0], mask, ps[1], *extra, compiled=compiled)
 
     assert torch.autograd.gradcheck(f, params, eps=1e-6, atol=1e-5)
 
@@ -214,7 +222,7 @@ def test_float32(index, compiled):
     inst = random_instance(*CASES[index][:4], start_end=CASES[index][4], scheme=CASES[index][5],
                            dtype=torch.float32)
     tol = {"rtol": 1e-4, "atol": 1e-4}
-    log_z = crf.log_partition(*inst.args, **inst.kwargs)
+    log_z = crf.log_partition(*inst.args, **inst.kwargs, compiled=compiled)
     assert log_z.dtype == torch.float32
     assert_close(log_z.double(), brute.log_z, **tol)
     assert_close(crf.marginals(*inst.args, **inst.kwargs).double(), brute.marginals, **tol)

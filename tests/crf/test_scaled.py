@@ -18,9 +18,10 @@ from .oracle import random_instance
 LENGTHS = [80, 1, 0, 79, 40, 2, 65, 80]
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["torch", "compiled"])
 @pytest.mark.parametrize("scale", [1.0, 30.0, 100.0])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_scaled_matches_log_space(scale, dtype):
+def test_scaled_matches_log_space(scale, dtype, compiled):
     ref = random_instance(3, 8, 80, 17, scale=scale, lengths=LENGTHS)
     em, mask, trans = ref.args
     start, end = ref.kwargs["start"], ref.kwargs["end"]
@@ -35,7 +36,7 @@ def test_scaled_matches_log_space(scale, dtype):
     else:
         z_tol, tol = {"rtol": 1e-5, "atol": 1e-4}, {"rtol": 0.0, "atol": 1e-5}
     leaf = em.clone().requires_grad_()
-    log_z = crf.log_partition(leaf, mask, trans, start, end)
+    log_z = crf.log_partition(leaf, mask, trans, start, end, compiled=compiled)
     assert log_z.dtype == dtype
     assert_close(log_z.double(), want_z, **z_tol)
     log_z.sum().backward()
