@@ -30,23 +30,23 @@ K = 10
 SECTION = "## CRF kernels"
 # Why targets were missed in the recorded run (update when re-running on another machine).
 NOTES = """Notes (one torch thread for every contender; see `--threads`).
-- NLL: log Z and its gradient come from the scaled exp-space recursion (one (B, L) ×
-  (L, L) product per step, in float64) and the transitions' gradient from one matrix
-  product; pytorch-crf runs a logsumexp over (B, L, L) per step and autograd replays it.
-  Where the ratio is lowest (small B·T·L) both are bound by per-op overhead: ~10 small
-  torch ops per step forward and backward, ~1–2 µs each on this machine.
-- Viterbi: label-major layout, a max without argmax per step, the argmax only along the
-  best paths in the backtrace. Against pytorch-crf the lead grows with B·T (its backtrace
-  is B·T Python `.item()` calls); at B = 32, T = 20 both are op-overhead bound (~8 torch
-  ops per step for us) and 5× is out of reach without a fused kernel.
-- k-best ≤ 3× Viterbi is missed by far: each step is a `topk(k)` over the L·k candidates
-  of every (sequence, label) row, and torch's CPU `topk` over many short rows costs ~100×
-  the `amax` Viterbi now does per step. Keeping only the lists whose head is among the k
-  best heads (k(k+1)/2 candidates instead of L·k) is exact but was measured at only
-  1.6–2.3× per step at L = 17 and slower at L = 9, so it was not adopted; the bar needs a fused merge kernel (C++/CUDA) or a lazy best-first k-best over forward
-  and backward max-marginals. torch-struct's `topk(10)` is 50–1000× slower still.
-- Marginals: the same scaled recursion, forward and backward; with nothing to batch
-  (B = 1) it now matches or beats torch-struct's parallel scan."""
+- With numba installed (the `fast` extra) log Z with its gradient, Viterbi and k-best run
+  compiled loops over one sequence at a time on CPU inputs (`spacy_kdseq/crf/_numba.py`);
+  the torch-op kernels, timed in the "as torch ops" columns, serve GPU inputs and
+  installs without numba. Both are exact (the brute-force tests run each).
+- NLL: the scaled exp-space forward and backward recursions in float64, the pairwise
+  posteriors summed into the transitions' gradient as they are produced; pytorch-crf
+  runs a logsumexp over (B, L, L) per step and autograd replays it.
+- Viterbi: a backward pass of maxima only (branch-free, vectorised), then the best path
+  read forwards, its argmaxes found by equality along the path alone. pytorch-crf's
+  backtrace is B·T Python `.item()` calls.
+- k-best: Lawler's partitioning over the backward maxima: a set "fixed prefix, not the
+  labels already taken at the next step, anything after" has its best path in O(L), so
+  each of the k paths costs O(T·L) on top of the one backward pass. The torch-op kernel
+  is a k-wide pass (`topk` over L·k candidates per label and step); torch-struct's
+  `topk(10)` is 50–1000× slower still.
+- Marginals: the torch-op scaled recursion, forward and backward; with nothing to batch
+  (B = 1) it matches or beats torch-struct's parallel scan."""
 # A peer call slower than this is timed once and not repeated.
 SLOW_S = 1.0
 

@@ -158,15 +158,21 @@ def heap_pop(prio, data, size):  # pragma: no cover - compiled
 @jit
 def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no cover
     """Fill scores (B, k) and tags (B, k, T) (pre-filled with -inf and -1) with the k best
-    paths of every sequence (see ``_compiled``)."""
+    paths of every sequence (see ``_compiled``).
+
+    A heap entry is a set of paths: `parent`'s labels before step `pos`, then the
+    `rank`-th continuation there (`label`; -1: the second, found when popped), then any
+    labels. Its best path continues best from there; its priority is that path's score,
+    which is its parent's score minus what leaving the parent's label at `pos` costs, so
+    no path is ever re-scored and priorities never increase down the tree.
+    """
     B, T, L = em.shape
     beta = np.empty((T + 1, L), dtype=em.dtype)
     ahead = np.empty(L, dtype=em.dtype)
     succ = np.empty((T + 1, L), dtype=np.int64)
-    # Second-best scores of the nodes on output paths (when `known`), also shared.
+    # Second-best scores of the nodes on output paths (when `known`): paths share tails.
     other = np.empty((T + 1, L), dtype=em.dtype)
     known = np.zeros((T + 1, L), dtype=np.bool_)
-    prefix = np.empty((k, T), dtype=em.dtype)  # prefix[o, t]: path o's score up to step t
     prio = np.empty(k * T + k + 1, dtype=em.dtype)
     data = np.zeros((k * T + k + 1, 4), dtype=np.int64)
     for b in range(B):
@@ -182,21 +188,18 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
             for i in range(L):
                 succ[s, i] = -1
                 known[s, i] = False
-        # A heap entry is a set of paths: `parent`'s labels before step `pos`, then the
-        # `rank`-th continuation there (`label`; -1: the second, found when popped), then
-        # any labels. Its best path continues best; the priority is that path's score.
         size = heap_push(prio, data, 0, beta[0, 0], -1, 0,
                          best_next(0, 0, emb, trans, start, beta), 0)
         for out in range(k):
             if size == 0:
                 break
-            scores[b, out] = prio[0]
+            score = prio[0]
+            scores[b, out] = score
             parent, pos, label, rank = data[0, 0], data[0, 1], data[0, 2], data[0, 3]
             size = heap_pop(prio, data, size)
             path = tags[b, out]
             for t in range(pos):
                 path[t] = tags[b, parent, t]
-                prefix[out, t] = prefix[parent, t]
             node = path[pos - 1] if pos > 0 else 0
             if label < 0:
                 first = best_next(pos, node, emb, trans, start, beta)
@@ -204,7 +207,7 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
                     pos, node, first, emb, trans, start, beta), first, emb, trans, start, beta)
             path[pos] = label
             for t in range(pos + 1, n):
-                # best_next(t, path[t - 1]), inline and remembered: paths share tails
+                # best_next(t, path[t - 1]), inline and remembered
                 i = path[t - 1]
                 if succ[t, i] < 0:
                     j = 0
@@ -212,32 +215,27 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
                         j += 1
                     succ[t, i] = j
                 path[t] = succ[t, i]
-            if pos == 0:
-                prefix[out, 0] = start[path[0]] + emb[0, path[0]]
-            for t in range(max(pos, 1), n):
-                prefix[out, t] = prefix[out, t - 1] + trans[path[t - 1], path[t]] + emb[t, path[t]]
             if out == k - 1:
                 break
             # The rest of the popped set splits into: the same prefix with the next label
             # at `pos`, and, for every later step, this path's prefix with any label but
             # this path's there (whose best is the second-best continuation).
-            before = prefix[out, pos - 1] if pos > 0 else 0.0
             nxt, nxt_score = next_label(pos, node, label, emb, trans, start, beta)
             if nxt >= 0 and nxt_score > -np.inf:
-                size = heap_push(prio, data, size, before + nxt_score, parent, pos, nxt,
-                                 rank + 1)
+                loss = value(pos, node, label, emb, trans, start, beta) - nxt_score
+                size = heap_push(prio, data, size, score - loss, parent, pos, nxt, rank + 1)
             for t in range(pos + 1, n):
                 i = path[t - 1]
                 if not known[t, i]:
                     # second_score(t, i, path[t]), inline: a call costs more than the work
                     best = -np.inf
                     for j in range(L):
-                        score = trans[i, j] + (emb[t, j] + beta[t + 1, j])
-                        best = max(best, score if j != path[t] else -np.inf)
+                        step = trans[i, j] + (emb[t, j] + beta[t + 1, j])
+                        best = max(best, step if j != path[t] else -np.inf)
                     other[t, i] = best
                     known[t, i] = True
                 if other[t, i] > -np.inf:
-                    size = heap_push(prio, data, size, prefix[out, t - 1] + other[t, i], out,
+                    size = heap_push(prio, data, size, score - (beta[t, i] - other[t, i]), out,
                                      t, -1, 1)
 
 
