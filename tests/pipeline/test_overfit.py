@@ -1,7 +1,9 @@
 """Overfit tiny pipelines, then check predictions survive every serialisation path."""
+import sys
+
 import pytest
 import spacy
-from spacy.util import make_tempdir
+from spacy.util import fix_random_seed, make_tempdir
 
 from ._data import TRAIN, ner_examples, pos_examples
 
@@ -76,3 +78,33 @@ def test_tok2vec_listener():
     assert losses["crf_ner"] < 0.05
     assert _ents(nlp) == [list(ents) for _, ents, _ in TRAIN]
     _check_roundtrips(nlp, _ents)
+
+
+@pytest.mark.parametrize("factory", ["crf_ner", "crf_tagger"])
+def test_training_without_numba_matches_the_compiled_kernels(factory, monkeypatch):
+    """Without the `fast` extra the torch-op kernels train and decode the component; with
+    it the compiled ones give the same losses step by step and the same predictions."""
+    pytest.importorskip("numba")
+
+    def train(n_iter):
+        fix_random_seed(0)
+        nlp = spacy.blank("en")
+        nlp.add_pipe(factory)
+        examples = ner_examples(nlp) if factory == "crf_ner" else pos_examples(nlp, "pos")
+        optimizer = nlp.initialize(lambda: examples)
+        losses = []
+        for _ in range(n_iter):
+            step = {}
+            nlp.update(examples, sgd=optimizer, losses=step)
+            losses.append(step[factory])
+        return nlp, losses
+
+    predict = _ents if factory == "crf_ner" else (lambda nlp: _tags(nlp, "pos"))
+    fast, fast_losses = train(40)
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now fails
+    slow, slow_losses = train(40)
+    assert slow_losses == pytest.approx(fast_losses, rel=1e-4, abs=1e-6)
+    assert slow_losses[-1] < 0.01 * slow_losses[0]
+    assert predict(slow) == predict(fast)
+    monkeypatch.undo()
+    assert predict(slow) == predict(fast)
