@@ -39,16 +39,18 @@ def available() -> bool:
 
 
 def use(func: str, compiled: Optional[bool], emissions: Tensor) -> bool:
-    """Whether `func` runs the compiled CPU kernel: `compiled` None picks it for CPU inputs
-    with labels when numba is installed; False never; True always, or an error."""
+    """Whether `func` runs the compiled CPU kernel: `compiled` None picks it for float32 or
+    float64 CPU inputs with labels when numba is installed; False never; True always, or
+    an error."""
     if compiled is False:
         return False
-    if emissions.device.type != "cpu" or emissions.shape[2] == 0:
+    if (emissions.device.type != "cpu" or emissions.shape[2] == 0
+            or emissions.dtype not in (torch.float32, torch.float64)):
         if compiled:
             raise KDSeqError(Errors.E013.format(
-                func=func, need=f"CPU inputs with at least one label (got {emissions.device}, "
-                f"L={emissions.shape[2]})", hint="Pass compiled=None to pick the kernel by "
-                "device."))
+                func=func, need="float32 or float64 CPU inputs with at least one label (got "
+                f"{emissions.dtype} on {emissions.device}, L={emissions.shape[2]})",
+                hint="Pass compiled=None to pick the kernel by device and dtype."))
         return False
     if not available():
         if compiled:

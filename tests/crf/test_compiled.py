@@ -66,13 +66,17 @@ def test_compiled_nll_and_gradients_match_torch(seed, B, T, L, scheme, dtype):
         assert_close(fast, slow, **tol)
 
 
-def test_compiled_true_needs_cpu_labels():
+def test_compiled_true_needs_float_cpu_labels():
     inst = random_instance(0, 2, 3, 3)
     empty = torch.zeros(2, 3, 0, dtype=torch.float64)
-    with pytest.raises(KDSeqError, match=r"\[E013\] viterbi: compiled=True needs CPU inputs"):
+    with pytest.raises(KDSeqError, match=r"\[E013\] viterbi: compiled=True needs float32"):
         crf.viterbi(empty, inst.mask, torch.zeros(0, 0, dtype=torch.float64), compiled=True)
-    # compiled=None falls back to the torch kernel there.
-    crf.kbest(*inst.args, 2, **inst.kwargs)
+    half = [x.half() for x in (inst.emissions, inst.transitions)]
+    with pytest.raises(KDSeqError, match="got torch.float16 on cpu"):
+        crf.kbest(half[0], inst.mask, half[1], 2, compiled=True)
+    # compiled=None falls back to the torch kernels there.
+    scores, _ = crf.kbest(half[0], inst.mask, half[1], 2)
+    assert scores.dtype == torch.float16
 
 
 def test_compiled_true_without_numba(monkeypatch):
