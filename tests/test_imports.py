@@ -25,3 +25,12 @@ def test_cli_leaves_distillation_and_transformers_to_the_commands():
     heavy = ["spacy_kdseq.distill.losses", "spacy_kdseq.distill.train", "spacy_kdseq.evaluation",
              "spacy_transformers", "transformers", "matplotlib"]
     assert _loaded("import spacy_kdseq.cli", heavy) == []
+
+
+def test_a_run_imports_everything_it_will_run_when_it_starts():
+    """Hours later, at its final evaluation, nothing is imported from a changed checkout:
+    the compiled CRF kernels (imported on first use elsewhere) included."""
+    pytest.importorskip("numba")
+    needed = ["spacy_kdseq.distill.train", "spacy_kdseq.evaluation", "spacy_kdseq.crf._numba"]
+    assert _loaded("import spacy_kdseq.workflow.units", needed) == needed
+    assert _loaded("import spacy_kdseq.crf", ["spacy_kdseq.crf._numba", "numba"]) == []

@@ -4,6 +4,7 @@ All functions take emissions (B, T, L), a right-padded bool mask (B, T), transit
 (L, L) with transitions[i, j] scoring i→j, and optional start/end scores (L,). They run
 on the inputs' device, in float32 or float64, with no Python loop over the batch.
 """
+from ._compiled import preload as preload_compiled
 from .constraints import Constraints, allowed_transitions
 from .decode import kbest, viterbi
 from .partition import edge_marginals, log_partition, marginals, nll, path_score
@@ -22,5 +23,6 @@ __all__ = [
     "nll",
     "path_score",
     "posteriors",
+    "preload_compiled",
     "viterbi",
 ]

@@ -38,6 +38,19 @@ def available() -> bool:
     return True
 
 
+def preload() -> bool:
+    """Import the compiled kernels now, if numba is installed; return whether it is.
+
+    They are otherwise imported on first use: a long run calls this when it starts, so
+    that code changed on disk while it trains is never half-imported (cf. ``units``).
+    """
+    if not available():
+        return False
+    from . import _numba  # noqa: F401
+
+    return True
+
+
 def use(func: str, compiled: Optional[bool], emissions: Tensor) -> bool:
     """Whether `func` runs the compiled CPU kernel: `compiled` None picks it for float32 or
     float64 CPU inputs with labels when numba is installed; False never; True always, or

@@ -23,11 +23,15 @@ import torch
 from spacy.cli.train import train as spacy_train
 from spacy.util import load_config
 
+from ..crf import preload_compiled
 from ..distill.train import distill
 from ..evaluation import evaluate_pipeline, load_gold
 from .records import (
     git_state, machine_info, make_record, read_curve, summarise_training, write_json_atomic,
 )
+
+# The compiled CRF kernels would otherwise be imported at the first dev evaluation.
+preload_compiled()
 
 LOG_NAME = "train-log.jsonl"
 
