@@ -42,7 +42,8 @@ NOTES = """Notes (one torch thread for every contender; see `--threads`).
   backtrace is B·T Python `.item()` calls.
 - k-best: Lawler's partitioning over the backward maxima: a set "fixed prefix, not the
   labels already taken at the next step, anything after" has its best path in O(L), so
-  each of the k paths costs O(T·L) on top of the one backward pass. The torch-op kernel
+  each of the k paths costs O(T·(L + k)) on top of the one backward pass (only as many
+  sets are kept as paths are still to be taken). The torch-op kernel
   is a k-wide pass (`topk` over L·k candidates per label and step); torch-struct's
   `topk(10)` is 50–1000× slower still.
 - Marginals: the torch-op scaled recursion, forward and backward; with nothing to batch

@@ -12,10 +12,10 @@ compiled code instead, on one thread:
   transitions' gradient as they are produced.
 - k-best: Lawler's partitioning on top of that pass. A set of paths "this prefix, then
   any but the labels already taken at the next step, then anything" has its best path in
-  O(L), because the backward scores are exact completions; a best-first heap pops the
-  sets in score order, and each popped path splits the rest of its set into one set per
-  later step. The k best paths cost the pass plus O(k·T·(L + log kT)) per sequence,
-  instead of a k-wide pass over every node.
+  O(L), because the backward scores are exact completions; the sets are taken best
+  first, and each taken path splits the rest of its set into one set per later step.
+  Only as many sets are kept as paths are still to be taken. The k best paths cost the
+  pass plus O(k·T·(L + k)) per sequence, instead of a k-wide pass over every node.
 
 Scores are summed in the inputs' dtype, so float32 and float64 give what the torch
 kernels give up to rounding; the paths are the same.

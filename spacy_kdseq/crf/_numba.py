@@ -116,43 +116,19 @@ def label_scoring(s, i, score, skip, em, trans, start, beta):  # pragma: no cove
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def heap_push(prio, data, size, score, parent, pos, label, rank):  # pragma: no cover
-    """Push onto the max-heap prio/data[:size] (data rows: parent, pos, label, rank)."""
-    at = size
-    while at > 0:
-        up = (at - 1) // 2
-        if prio[up] >= score:
-            break
-        prio[at] = prio[up]
-        data[at] = data[up]
-        at = up
+def offer(prio, data, size, cap, score, parent, pos, label, rank):  # pragma: no cover
+    """Insert into prio/data[:size], sorted best first and cut at `cap` entries; return the
+    new size. Only `cap` more paths will be taken, so a set ranked lower can never be."""
+    if size == cap and (cap == 0 or score <= prio[size - 1]):
+        return size
+    at = min(size, cap - 1)
+    while at > 0 and prio[at - 1] < score:
+        prio[at] = prio[at - 1]
+        data[at] = data[at - 1]
+        at -= 1
     prio[at] = score
     data[at, 0], data[at, 1], data[at, 2], data[at, 3] = parent, pos, label, rank
-    return size + 1
-
-
-@jit
-def heap_pop(prio, data, size):  # pragma: no cover - compiled
-    """Remove the top of the max-heap prio/data[:size]; return the new size."""
-    size -= 1
-    score = prio[size]
-    row = data[size].copy()
-    at = 0
-    while True:
-        child = 2 * at + 1
-        if child >= size:
-            break
-        if child + 1 < size and prio[child + 1] > prio[child]:
-            child += 1
-        if prio[child] <= score:
-            break
-        prio[at] = prio[child]
-        data[at] = data[child]
-        at = child
-    if size > 0:
-        prio[at] = score
-        data[at] = row
-    return size
+    return min(size + 1, cap)
 
 
 @jit
@@ -160,7 +136,7 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
     """Fill scores (B, k) and tags (B, k, T) (pre-filled with -inf and -1) with the k best
     paths of every sequence (see ``_compiled``).
 
-    A heap entry is a set of paths: `parent`'s labels before step `pos`, then the
+    A candidate is a set of paths: `parent`'s labels before step `pos`, then the
     `rank`-th continuation there (`label`; -1: the second, found when popped), then any
     labels. Its best path continues best from there; its priority is that path's score,
     which is its parent's score minus what leaving the parent's label at `pos` costs, so
@@ -173,8 +149,9 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
     # Second-best scores of the nodes on output paths (when `known`): paths share tails.
     other = np.empty((T + 1, L), dtype=em.dtype)
     known = np.zeros((T + 1, L), dtype=np.bool_)
-    prio = np.empty(k * T + k + 1, dtype=em.dtype)
-    data = np.zeros((k * T + k + 1, 4), dtype=np.int64)
+    # The candidate sets, best first: at most as many as paths are still to be taken.
+    prio = np.empty(k, dtype=em.dtype)
+    data = np.zeros((k, 4), dtype=np.int64)
     for b in range(B):
         n = lengths[b]
         if n == 0:
@@ -188,15 +165,19 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
             for i in range(L):
                 succ[s, i] = -1
                 known[s, i] = False
-        size = heap_push(prio, data, 0, beta[0, 0], -1, 0,
-                         best_next(0, 0, emb, trans, start, beta), 0)
+        size = offer(prio, data, 0, k, beta[0, 0], -1, 0,
+                     best_next(0, 0, emb, trans, start, beta), 0)
         for out in range(k):
             if size == 0:
                 break
             score = prio[0]
             scores[b, out] = score
             parent, pos, label, rank = data[0, 0], data[0, 1], data[0, 2], data[0, 3]
-            size = heap_pop(prio, data, size)
+            size -= 1
+            for at in range(size):
+                prio[at] = prio[at + 1]
+                data[at] = data[at + 1]
+            cap = k - out - 1
             path = tags[b, out]
             for t in range(pos):
                 path[t] = tags[b, parent, t]
@@ -223,7 +204,7 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
             nxt, nxt_score = next_label(pos, node, label, emb, trans, start, beta)
             if nxt >= 0 and nxt_score > -np.inf:
                 loss = value(pos, node, label, emb, trans, start, beta) - nxt_score
-                size = heap_push(prio, data, size, score - loss, parent, pos, nxt, rank + 1)
+                size = offer(prio, data, size, cap, score - loss, parent, pos, nxt, rank + 1)
             for t in range(pos + 1, n):
                 i = path[t - 1]
                 if not known[t, i]:
@@ -235,8 +216,8 @@ def kbest_batch(em, lengths, trans, start, end, k, scores, tags):  # pragma: no 
                     other[t, i] = best
                     known[t, i] = True
                 if other[t, i] > -np.inf:
-                    size = heap_push(prio, data, size, score - (beta[t, i] - other[t, i]), out,
-                                     t, -1, 1)
+                    size = offer(prio, data, size, cap, score - (beta[t, i] - other[t, i]), out,
+                                 t, -1, 1)
 
 
 # log Z and its gradient: the scaled exp-space recursions of ``_scaled``, sequence by
