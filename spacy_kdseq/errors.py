@@ -110,6 +110,12 @@ class Errors(metaclass=_ErrorsWithCodes):
             "one), e.g. es for Spanish, nl for Dutch, en, de, ta, or xx for multilingual.")
     E222 = ("{path}: no .spacy files in this directory. Give .spacy files from `spacy "
             "kdseq convert`, or a directory holding them.")
+    E223 = ("spacy-kdseq.LanguageBalancedCorpus.v1: alpha must be a number from 0 (every "
+            "language as many docs as the largest) to 1 (the corpus as it is), found "
+            "{alpha!r}.")
+    E224 = ("spacy-kdseq.LanguageBalancedCorpus.v1: doc {index} of {path} records no "
+            "language, so it cannot be balanced. Convert the corpus with `spacy kdseq "
+            "convert --lang <code>`, which records each doc's language.")
     # --- E3xx: distillation ------------------------------------------------
     E301 = ("Teacher for language {lang!r}: {path} is not a spaCy pipeline ({err}). Give "
             "the directory of a trained pipeline (e.g. training/ner/teacher-{lang}/"
@@ -191,6 +197,12 @@ class Errors(metaclass=_ErrorsWithCodes):
     E328 = ("The config uses spacy-transformers (a 'transformer' component or a "
             "spacy-transformers.* function), which is not installed: transformer encoders "
             "are an optional extra. Install it with `pip install 'spacy-kdseq[transformers]'`.")
+    E329 = ("Training example {index} of a batch ({text!r}) records no language, so no "
+            "teacher can be chosen for it, though its corpus file records one for every "
+            "doc: the corpus reader dropped it. spaCy's `spacy.Corpus.v1` with "
+            "`gold_preproc = true` makes a new Doc for each sentence of a doc with "
+            "sentence boundaries (every one-token doc) and copies no categories. Use "
+            "`@readers = \"spacy-kdseq.Corpus.v1\"` in [corpora.train] (same settings).")
     # --- E4xx: project workflow and report ---------------------------------
     E401 = ("report: no run records in {path}. The workflow writes one per finished run "
             "(`spacy project run ner`, or its -teachers / -distill / -spacy steps) under "

@@ -2,7 +2,8 @@
 
 `CRFPipe.update` calls the hook instead of `get_loss`; the `KDWeightSchedule.v1`
 callback (run by spaCy's loop before every update) tells it the epoch, from which λ
-follows. Docs whose language has no teacher get the plain NLL at full weight.
+follows. Docs whose language has no teacher get the plain NLL at full weight; a doc with
+no language at all is an error (its corpus records one: the reader lost it).
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -10,6 +11,7 @@ from spacy.language import Language
 from spacy.training import Example
 from spacy.util import registry
 
+from ..errors import Errors, KDSeqError
 from ..lang import get_doc_lang
 from ..layers import CRFScores, gradients_to_scores, scores_to_torch
 from .registry import build_loss
@@ -33,9 +35,12 @@ class DistillationObjective:
     def __call__(self, pipe, examples: List[Example], scores: CRFScores) -> Tuple[float, CRFScores]:
         lam = self.kd_weight
         normalization = pipe.cfg["loss_normalization"]
-        with_teacher = [
-            i for i, eg in enumerate(examples) if self.store.has_teacher(get_doc_lang(eg.reference))
-        ]
+        langs = [get_doc_lang(eg.reference) for eg in examples]
+        if None in langs:
+            index = langs.index(None)
+            text = examples[index].reference.text[:60].strip()
+            raise KDSeqError(Errors.E329.format(index=index, text=text))
+        with_teacher = [i for i, lang in enumerate(langs) if self.store.has_teacher(lang)]
         taught = set(with_teacher)
         gold_only = [i for i in range(len(examples)) if i not in taught]
         total = _count(scores.emissions, range(len(examples)), normalization)

@@ -10,6 +10,7 @@ from spacy_kdseq.distill.losses import structure_loss
 from spacy_kdseq.distill.objective import DistillationObjective, make_kd_weight_schedule
 from spacy_kdseq.distill.settings import parse_settings
 from spacy_kdseq.distill.store import KnowledgeStore
+from spacy_kdseq.errors import KDSeqError
 from spacy_kdseq.layers import scores_to_torch
 from spacy_kdseq.lang import set_doc_lang
 
@@ -70,6 +71,18 @@ def test_lambda_one_routes_docs_without_teacher_to_gold(setup):
     nl_scores = type(scores)([scores.emissions[1]], scores.transitions, scores.start, scores.end)
     nll_nl, _ = pipe.get_loss(examples[1:], nl_scores)
     assert loss == pytest.approx((kd + nll_nl) / 2, rel=1e-4)
+
+
+def test_a_doc_without_a_language_is_an_error_not_gold_only(setup):
+    """Every corpus doc records its language; one that arrives without (a reader lost it)
+    must not be trained on the gold loss alone without a word."""
+    nlp, pipe, examples, store = setup
+    ref = Doc(nlp.vocab, words=["pagina"], ents=["O"])
+    examples = examples + [Example(Doc(nlp.vocab, words=["pagina"]), ref)]
+    scores = pipe.model.predict([eg.predicted for eg in examples])
+    hook = DistillationObjective(store, _settings(kd_weight=0.5))
+    with pytest.raises(KDSeqError, match=r"\[E329\] Training example 2 of a batch \('pagina'\)"):
+        hook(pipe, examples, scores)
 
 
 def test_callback_anneals_lambda_per_epoch(setup):
