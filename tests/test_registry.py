@@ -54,7 +54,8 @@ OWN = sorted((ep.group, ep.name, ep.value) for ep in distribution("spacy-kdseq")
 REGISTRIES = {
     "thinc_layers": "layers", "spacy_architectures": "architectures",
     "spacy_factories": None, "spacy_scorers": "scorers", "spacy_callbacks": "callbacks",
-    "spacy_misc": "misc", "spacy_kd_losses": "kd_losses", "spacy_cli": None,
+    "spacy_misc": "misc", "spacy_kd_losses": "kd_losses", "spacy_readers": "readers",
+    "spacy_cli": None,
 }
 
 
