@@ -22,6 +22,7 @@ import os
 import platform
 import pstats
 import random
+import shlex
 import statistics
 import sys
 import time
@@ -340,7 +341,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         c.head: profile_shares(c, args.profile_steps, tests[c.task])
         for c in contenders if c.head in SPEED_BARS
     }
-    command = "python " + " ".join(["benchmarks/pipeline_speed.py", *(argv or sys.argv[1:])])
+    command = "python " + shlex.join(["benchmarks/pipeline_speed.py", *(argv or sys.argv[1:])])
     text = report(rows, shares, command, args.loaded)
     print(text)
     write_section(text, args.output, SECTION)
