@@ -1,9 +1,10 @@
 """Validation of the CRF functions' arguments.
 
-Every public function in ``spacy_kdseq.crf`` calls :func:`check_inputs` first. The checks
-are O(B·T·L), cheap next to the O(B·T·L²) dynamic programs, so they always run;
-non-finite emissions are looked for only at unmasked positions, since padding may hold
-anything.
+Every public function in ``spacy_kdseq.crf`` calls :func:`check_inputs` first, or, on the
+compiled path, :func:`check_structure` and then the same value checks inside the compiled
+kernel. The checks are O(B·T·L), cheap next to the O(B·T·L²) dynamic programs, so they
+always run; non-finite emissions are looked for only at unmasked positions, since padding
+may hold anything.
 """
 from typing import Optional, Tuple
 
@@ -22,6 +23,20 @@ def check_inputs(
     end: Optional[Tensor],
 ) -> Tuple[Tensor, Tensor]:
     """Validate shapes, dtypes, devices and values; return `start`, `end` (zeros if None)."""
+    start, end = check_structure(func, emissions, mask, transitions, start, end)
+    check_values(func, emissions, mask, transitions, start, end)
+    return start, end
+
+
+def check_structure(
+    func: str,
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor],
+    end: Optional[Tensor],
+) -> Tuple[Tensor, Tensor]:
+    """Validate types, shapes, dtypes and devices (no tensor ops); return `start`, `end`."""
     if not torch.is_tensor(emissions) or not emissions.is_floating_point():
         dtype = emissions.dtype if torch.is_tensor(emissions) else type(emissions).__name__
         raise KDSeqError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
@@ -56,6 +71,15 @@ def check_inputs(
         end = emissions.new_zeros(L)
     else:
         _check_param(func, "end", end, (L,), emissions)
+    return start, end
+
+
+def check_values(
+    func: str, emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> None:
+    """Raise for a mask that is not a prefix, non-finite emissions under the mask, or
+    NaN / +inf in the parameters (-inf writes a hard constraint)."""
+    T = emissions.shape[1]
     if T > 1 and bool((mask[:, 1:] > mask[:, :-1]).any()):
         holes = mask[:, 1:] & ~mask[:, :-1]
         row = int(holes.any(dim=1).nonzero()[0, 0])
@@ -78,7 +102,6 @@ def check_inputs(
                 raise KDSeqError(
                     Errors.E005.format(func=func, arg=name, what=what, index=index)
                 )
-    return start, end
 
 
 def _check_finite_emissions(func: str, emissions: Tensor, mask: Tensor) -> None:

@@ -19,6 +19,32 @@ import numpy as np
 jit = numba.njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
 
 
+# No fastmath here: with `nnan` the NaN tests below would compile away.
+@numba.njit(cache=True, nogil=True)
+def checked_lengths(em, mask, trans, start, end, lengths):  # pragma: no cover - compiled
+    """Fill lengths (B,) from mask (B, T); return False where ``_checks.check_values``
+    would raise: a mask row that is not a prefix, an emission under the mask that is not
+    finite, or a NaN or +inf in trans, start or end (-inf writes a hard constraint)."""
+    B, T, L = em.shape
+    for params in (trans.ravel(), start, end):
+        for x in params:
+            if np.isnan(x) or x == np.inf:
+                return False
+    for b in range(B):
+        n = 0
+        while n < T and mask[b, n]:
+            n += 1
+        for t in range(n, T):
+            if mask[b, t]:
+                return False
+        lengths[b] = n
+        for t in range(n):
+            for j in range(L):
+                if not np.isfinite(em[b, t, j]):
+                    return False
+    return True
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def value(s, i, j, em, trans, start, beta):  # pragma: no cover - compiled
     """Best score from node s (label i there) to the end through label j at step s."""

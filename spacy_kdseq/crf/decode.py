@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from . import _compiled
-from ._checks import check_inputs, check_k
+from ._checks import check_k, check_structure, check_values
 from ._dp import full_length
 
 
@@ -25,9 +25,10 @@ def viterbi(
     `fast` extra) on CPU inputs when numba is installed and the torch kernel otherwise;
     False always the torch kernel; True the compiled one or an error. Both are exact.
     """
-    start, end = check_inputs("viterbi", emissions, mask, transitions, start, end)
+    start, end = check_structure("viterbi", emissions, mask, transitions, start, end)
     if _compiled.use("viterbi", compiled, emissions):
         return _compiled.viterbi(emissions, mask, transitions, start, end)
+    check_values("viterbi", emissions, mask, transitions, start, end)
     # At padded steps a sequence carries its score and keeps its label, so one batched
     # backtrace serves every length.
     B, T, L = emissions.shape
@@ -91,10 +92,11 @@ def kbest(
     and tags −1; padding tags are −1. An empty sequence has one path, of score 0.
     `compiled` as in `viterbi`.
     """
-    start, end = check_inputs("kbest", emissions, mask, transitions, start, end)
+    start, end = check_structure("kbest", emissions, mask, transitions, start, end)
     check_k("kbest", k)
     if _compiled.use("kbest", compiled, emissions):
         return _compiled.kbest(emissions, mask, transitions, k, start, end)
+    check_values("kbest", emissions, mask, transitions, start, end)
     # Each (label, rank) cell keeps the k best distinct prefixes ending in that label, so
     # the k best of the L·k candidates at the end are exactly the k best paths.
     B, T, L = emissions.shape

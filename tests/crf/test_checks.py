@@ -87,6 +87,19 @@ def test_bad_arguments(func, case):
         _call(func, {**_good(), **overrides})
 
 
+VALUES = ["mask-left-padded", "emissions-nan", "emissions-inf", "transitions-nan", "end-plus-inf"]
+
+
+@pytest.mark.parametrize("func", ["viterbi", "kbest"])
+@pytest.mark.parametrize("case", VALUES)
+def test_bad_values_torch_decoders(func, case):
+    """With numba installed the decoders check values in compiled code (above); the torch
+    kernels raise the same errors."""
+    overrides, pattern = BAD[case]
+    with pytest.raises(ValueError, match=pattern.format(f=func)):
+        _call(func, {**_good(), **overrides, "compiled": False})
+
+
 def test_non_finite_padding_is_ignored():
     args = _good()
     args["emissions"][1, 1:] = float("nan")
@@ -94,12 +107,17 @@ def test_non_finite_padding_is_ignored():
         out = _call(func, args)
         scores = out[0] if isinstance(out, tuple) else out
         assert not torch.isnan(scores).any()
+    for func in ("viterbi", "kbest"):
+        assert not torch.isnan(_call(func, {**args, "compiled": False})[0]).any()
 
 
 def test_minus_inf_transitions_are_allowed():
     args = _good()
     args["transitions"][0, 1] = float("-inf")
+    args["start"][2] = float("-inf")
     assert torch.isfinite(crf.log_partition(**args)).all()
+    for compiled in (None, False):
+        assert torch.isfinite(crf.viterbi(**args, compiled=compiled)[0]).all()
 
 
 BAD_TAGS = {

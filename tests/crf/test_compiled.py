@@ -66,6 +66,52 @@ def test_compiled_nll_and_gradients_match_torch(seed, B, T, L, scheme, dtype):
         assert_close(fast, slow, **tol)
 
 
+def _bad_instance(seed):
+    """A small instance with one or two of: NaN / ±inf in the emissions (under or past the
+    mask) or in a parameter, a hole in the mask."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def draw(n):
+        return int(torch.randint(0, n, (1,), generator=gen))
+
+    B, T, L = 4, 6, 5
+    inst = random_instance(seed, B, T, L)
+    em, mask = inst.emissions.clone(), inst.mask.clone()
+    params = [inst.transitions.clone(), inst.kwargs["start"].clone(), inst.kwargs["end"].clone()]
+    for _ in range(1 + draw(2)):
+        value = [float("nan"), float("inf"), float("-inf")][draw(3)]
+        where = draw(3)
+        if where == 0:
+            em[draw(B), draw(T), draw(L)] = value
+        elif where == 1:
+            param = params[draw(3)].view(-1)
+            param[draw(param.numel())] = value
+        else:
+            mask[draw(B), draw(T)] = True
+    return em, mask, params
+
+
+def test_compiled_value_checks_agree_with_torch():
+    """The compiled decoders check values inside the kernel and run the torch checks only
+    to name what failed: on random bad values both kernels raise the same error, or
+    neither does (-inf, padding and a mask that stays a prefix are fine)."""
+    outcomes = set()
+    for seed in range(60):
+        em, mask, (trans, start, end) = _bad_instance(seed)
+        for func, extra in ((crf.viterbi, ()), (crf.kbest, (3,))):
+            errors = []
+            for compiled in (False, True):
+                try:
+                    func(em, mask, trans, *extra, start=start, end=end, compiled=compiled)
+                    errors.append(None)
+                except KDSeqError as err:
+                    errors.append(str(err))
+            assert errors[1] == errors[0]
+            outcomes.add(errors[0].split("]")[0] if errors[0] else None)
+    # Every kind of failure was drawn, and inputs that pass.
+    assert outcomes == {None, "[E003", "[E005"}
+
+
 def test_compiled_true_needs_float_cpu_labels():
     inst = random_instance(0, 2, 3, 3)
     empty = torch.zeros(2, 3, 0, dtype=torch.float64)
