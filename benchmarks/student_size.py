@@ -83,7 +83,7 @@ def main(
     ref = median.get("default")
     print(f"| variant | width | words/s (median of {rounds}) | × default | Baseline | best KD (on dev) |")
     print("|---|---:|---:|---:|---:|---:|")
-    points: List[Tuple[str, str, float, float]] = []
+    points: List[Tuple[str, str, float, float, float]] = []
     for name, width in widths.items():
         students = {row.name: row for row in data.students(name)}
         base = students.get("none")
@@ -94,27 +94,41 @@ def main(
             avg = row.average(data.languages, data.metric) if row else None
             cells.append(f"{fmt(avg)} ({row.label})" if row and avg else "–")
             if row and avg:
-                points.append((row.label, name, median[name], 100 * avg.mean))
+                points.append((row.label, name, median[name], 100 * avg.mean, 100 * (avg.std or 0.0)))
         ratio = f"{median[name] / ref:.2f}" if ref else "–"
         print(f"| {name} | {width} | {median[name]:.0f} | {ratio} | {cells[0]} | {cells[1]} |")
+    # What the students are measured against: N models, one per language.
+    references: List[Tuple[str, float]] = []
+    for kind in ("teacher", "spacy"):
+        row = data.row(kind, "per-language")
+        avg = row.average(data.languages, data.metric) if row else None
+        if avg:
+            references.append((row.label, 100 * avg.mean))
+            print(f"\n{row.label}: {fmt(avg)}")
     if plot is not None:
-        _plot(points, data.metric_name, task, plot)
+        _plot(points, references, data.metric_name, task, plot)
 
 
-def _plot(points: List[Tuple[str, str, float, float]], metric: str, task: str, path: Path) -> None:
+def _plot(
+    points: List[Tuple[str, str, float, float, float]], references: List[Tuple[str, float]],
+    metric: str, task: str, path: Path,
+) -> None:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.5, 4.5))
     ax = fig.add_subplot()
     for label in sorted({p[0] for p in points}):
         mine = sorted((p for p in points if p[0] == label), key=lambda p: p[2])
-        ax.plot([p[2] for p in mine], [p[3] for p in mine], marker="o", label=label)
-        for _, name, x, y in mine:
+        ax.errorbar([p[2] for p in mine], [p[3] for p in mine], yerr=[p[4] for p in mine],
+                    marker="o", capsize=3, label=f"{label} (mean ± std over seeds)")
+        for _, name, x, y, _ in mine:
             ax.annotate(name, (x, y), fontsize="x-small", xytext=(3, 3), textcoords="offset points")
+    for (label, value), style in zip(references, (":", "--")):
+        ax.axhline(value, color="grey", linestyle=style, linewidth=1, label=f"{label} (average)")
     ax.set_xlabel("inference words / second (one thread)")
     ax.set_ylabel(f"{metric}, test macro average")
     ax.set_title(f"{task.upper()}: student size against speed and accuracy")
-    if points:
+    if points or references:
         ax.legend(fontsize="small")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
