@@ -104,6 +104,9 @@ class LanguageBalancedCorpus:
         self.seed = seed
         self.corpus = LanguageCorpus(path, gold_preproc=gold_preproc, max_length=max_length,
                                      limit=limit, augmenter=augmenter)
+        # spaCy calls a corpus several times while it initializes (labels, the teachers'
+        # knowledge, training): say what the mix is once, not every time.
+        self._reported = False
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         by_lang: Dict[str, List[Example]] = defaultdict(list)
@@ -114,10 +117,12 @@ class LanguageBalancedCorpus:
             by_lang[lang].append(example)
         counts = repeat_counts({lang: len(examples) for lang, examples in by_lang.items()},
                                self.alpha, self.seed)
-        shares = Counter({lang: sum(n) for lang, n in counts.items()})
-        msg.info(f"Language-balanced training corpus (alpha {self.alpha:g}): "
-                 + ", ".join(f"{lang} {len(by_lang[lang])} -> {shares[lang]}"
-                             for lang in sorted(by_lang)))
+        if not self._reported:
+            shares = Counter({lang: sum(n) for lang, n in counts.items()})
+            msg.info(f"Language-balanced training corpus (alpha {self.alpha:g}): "
+                     + ", ".join(f"{lang} {len(by_lang[lang])} -> {shares[lang]}"
+                                 for lang in sorted(by_lang)))
+            self._reported = True
         for lang in sorted(by_lang):
             for example, times in zip(by_lang[lang], counts[lang]):
                 for _ in range(times):

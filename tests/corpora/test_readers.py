@@ -103,3 +103,14 @@ def test_every_config_of_ours_reads_with_the_language_keeping_reader():
             continue
         text = path.read_text()
         assert '"spacy.Corpus.v1"' not in text and '"spacy-kdseq.Corpus.v1"' in text, path.name
+
+
+def test_the_mix_is_reported_once_and_every_call_gives_the_same_docs(tmp_path, capsys):
+    """spaCy calls a training corpus several times while it initializes: the same
+    multiset every time (seeded), and one line saying what the mix is."""
+    reader = registry.readers.get("spacy-kdseq.LanguageBalancedCorpus.v1")(
+        _corpus(tmp_path, {"en": 40, "ta": 4}), alpha=0.5)
+    nlp = spacy.blank("xx")
+    first, second = ([eg.reference.text for eg in reader(nlp)] for _ in range(2))
+    assert first == second
+    assert capsys.readouterr().out.count("Language-balanced training corpus") == 1
