@@ -78,22 +78,23 @@ def _numpy(tensor: Tensor) -> np.ndarray:
     return tensor.detach().contiguous().numpy()
 
 
-def _checked_lengths(func: str, emissions: Tensor, mask: Tensor, transitions: Tensor,
-                     start: Tensor, end: Tensor) -> np.ndarray:
-    """(B,) lengths of inputs that passed ``check_structure``, after the checks of
-    ``check_values`` ran compiled: as torch ops those are ~10 small ops, whose cost on
-    cold caches (~0.3 ms) is more than a whole Viterbi pass at B = 32, T = 20. Only when
-    the compiled checks fail do the torch ones run, to raise the error that names the
-    bad value."""
+def _checked_arrays(
+    func: str, emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """numpy views of inputs that passed ``check_structure`` (emissions, transitions,
+    start, end) and the (B,) lengths, after the checks of ``check_values`` ran compiled:
+    as torch ops those are ~10 small ops, whose cost on cold caches (~0.3 ms) is more than
+    a whole Viterbi pass at B = 32, T = 20. Only when the compiled checks fail do the
+    torch ones run, to raise the error that names the bad value."""
     from . import _numba
 
-    lengths = np.empty(emissions.shape[0], dtype=np.int64)
-    if not _numba.checked_lengths(_numpy(emissions), _numpy(mask), _numpy(transitions),
-                                  _numpy(start), _numpy(end), lengths):
+    em, trans, first, last = (_numpy(x) for x in (emissions, transitions, start, end))
+    lengths = np.empty(em.shape[0], dtype=np.int64)
+    if not _numba.checked_lengths(em, _numpy(mask), trans, first, last, lengths):
         check_values(func, emissions, mask, transitions, start, end)
         raise AssertionError(f"{func}: the compiled input checks failed where the torch "
                              "checks passed; please report this as a bug.")
-    return lengths
+    return em, trans, first, last, lengths
 
 
 def viterbi(
@@ -103,13 +104,12 @@ def viterbi(
     tags (B, T))."""
     from . import _numba
 
-    lengths = _checked_lengths("viterbi", emissions, mask, transitions, start, end)
-    em = _numpy(emissions)
+    em, trans, first, last, lengths = _checked_arrays(
+        "viterbi", emissions, mask, transitions, start, end)
     B, T, _ = em.shape
     scores = np.zeros(B, dtype=em.dtype)
     tags = np.full((B, T), -1, dtype=np.int64)
-    _numba.viterbi_batch(em, lengths, _numpy(transitions), _numpy(start), _numpy(end),
-                         scores, tags)
+    _numba.viterbi_batch(em, lengths, trans, first, last, scores, tags)
     return torch.from_numpy(scores), torch.from_numpy(tags)
 
 
@@ -120,13 +120,12 @@ def kbest(
     tags (B, k, T))."""
     from . import _numba
 
-    lengths = _checked_lengths("kbest", emissions, mask, transitions, start, end)
-    em = _numpy(emissions)
+    em, trans, first, last, lengths = _checked_arrays(
+        "kbest", emissions, mask, transitions, start, end)
     B, T, _ = em.shape
     scores = np.full((B, k), -np.inf, dtype=em.dtype)
     tags = np.full((B, k, T), -1, dtype=np.int64)
-    _numba.kbest_batch(em, lengths, _numpy(transitions), _numpy(start), _numpy(end), k,
-                       scores, tags)
+    _numba.kbest_batch(em, lengths, trans, first, last, k, scores, tags)
     return torch.from_numpy(scores), torch.from_numpy(tags)
 
 
