@@ -23,6 +23,7 @@ import torch
 import torch_struct
 import torchcrf
 
+from _heap import release_free_memory  # benchmarks/ is the script directory
 from spacy_kdseq import crf
 
 GRID = [(B, T, L) for B in (1, 32, 256) for T in (20, 60) for L in (9, 17)]
@@ -51,14 +52,13 @@ NOTES = """Notes (one torch thread for every contender; see `--threads`).
   inside the compiled kernel; the ~10 small torch ops that did it before cost ~0.3 ms
   per call on the cold caches of an interleaved run, more than the whole kernel at
   B = 32, T = 20 (Viterbi vs pytorch-crf there was 3.5×).
-- NLL at (32, 60, 17) is bimodal in the interleaved run: 1.7 ms in some rounds, 5.5–7 ms
-  in others, always right after torch-struct's marginals. The extra time is inside
-  `torch.autograd.Function.apply` (cProfile), outside our forward: both compiled passes
-  take 0.2 ms either way, with no page faults, preemption, garbage collection or
-  denormals (checked with `ru_minflt`, `ru_nivcsw`, `gc.disable`, flush-to-zero).
-  Called alone, or after a 1500² matrix product or a Viterbi call, it takes 1.7–1.9 ms;
-  which mode wins the median decides whether that cell reads ~5× or ~1.3×. Not yet
-  explained.
+- Each timed call starts from a trimmed heap (glibc's `malloc_trim`, untimed, before
+  every call), so every contender pays for allocating its own memory and none for
+  releasing another's. Without it, NLL at (32, 60, 17) was bimodal (1.7 ms or 5.5–8.5
+  ms, reading ~5× or ~1.3× against pytorch-crf): glibc gave the ~100 MB torch-struct had
+  just freed back to the kernel inside one of our frees, whose ~5 ms of unmapping then
+  counted as ours (seen as the process's resident memory falling by 40–110 MB during the
+  slow calls; gone with `MALLOC_TOP_PAD_` set, i.e. with no trimming at all).
 - Marginals: the torch-op scaled recursion, forward and backward; with nothing to batch
   (B = 1) it matches or beats torch-struct's parallel scan."""
 # A peer call slower than this is timed once and not repeated.
@@ -171,6 +171,7 @@ def interleaved_times(
     notes = {name: "" for name in jobs}
 
     def run(name: str) -> None:
+        release_free_memory()  # untimed: no job pays for returning another's memory
         with torch.set_grad_enabled(name.startswith("nll")):
             t0 = time.perf_counter()
             jobs[name]()
@@ -193,9 +194,9 @@ def interleaved_times(
     spent = 0.0
     for rep in range(repeats if live else 0):
         # As `timeit` does, no garbage collection inside a timed call: a collection of what
-        # torch-struct's graphs left behind landed in whichever job came next (our NLL at
-        # (32, 60, 17): 5.7 ms against 1.7 ms alone). Each round collects first, and starts
-        # one job later than the last, so no job always runs right after the collection.
+        # torch-struct's graphs left behind would land in whichever job came next. Each
+        # round collects first, and starts one job later than the last, so no job always
+        # runs right after the collection.
         gc.collect()
         gc.disable()
         try:
