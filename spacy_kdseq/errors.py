@@ -45,6 +45,9 @@ class Errors(metaclass=_ErrorsWithCodes):
     E012 = ("{func}: 'tags' must be an integer tensor, found dtype {dtype}. Convert it with "
             "`.long()`.")
     E013 = ("{func}: compiled=True needs {need}. {hint}")
+    E014 = ("{func}: 'lengths' must be a 1-d integer tensor of non-negative sequence "
+            "lengths that sum to the {n_rows} rows of 'emissions' (the sequences laid end to "
+            "end); found {found}.")
     # --- E1xx: components (crf_ner, crf_tagger) ---------------------------
     E101 = ("{name}: unknown tag scheme {scheme!r}; use one of {schemes}.")
     E102 = ("{name}: unknown loss_normalization {value!r}; use one of {options}.")

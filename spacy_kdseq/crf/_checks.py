@@ -47,7 +47,7 @@ def check_structure(
                 expected="(B, T, L)", hint="Add a batch dimension with `.unsqueeze(0)`.",
             )
         )
-    B, T, L = emissions.shape
+    B, T, _ = emissions.shape
     if not torch.is_tensor(mask) or mask.dtype != torch.bool:
         dtype = mask.dtype if torch.is_tensor(mask) else type(mask).__name__
         raise KDSeqError(Errors.E010.format(func=func, dtype=dtype))
@@ -62,16 +62,7 @@ def check_structure(
         raise KDSeqError(
             Errors.E009.format(func=func, arg="mask", found=mask.device, expected=emissions.device)
         )
-    _check_param(func, "transitions", transitions, (L, L), emissions)
-    if start is None:
-        start = emissions.new_zeros(L)
-    else:
-        _check_param(func, "start", start, (L,), emissions)
-    if end is None:
-        end = emissions.new_zeros(L)
-    else:
-        _check_param(func, "end", end, (L,), emissions)
-    return start, end
+    return _check_params(func, emissions, transitions, start, end)
 
 
 def check_values(
@@ -90,6 +81,11 @@ def check_values(
     # hold anything).
     if not bool(torch.isfinite(emissions.sum())):
         _check_finite_emissions(func, emissions, mask)
+    check_param_values(func, transitions, start, end)
+
+
+def check_param_values(func: str, transitions: Tensor, start: Tensor, end: Tensor) -> None:
+    """Raise for NaN or +inf in the parameters (-inf writes a hard constraint)."""
     # -inf is how hard constraints are written; NaN and +inf never make sense. Their sum
     # is finite or -inf unless one of them is NaN or +inf (or finite ones overflow).
     total = torch.cat([transitions.reshape(-1), start, end]).sum()
@@ -104,12 +100,81 @@ def check_values(
                 )
 
 
+def check_packed(
+    func: str,
+    emissions: Tensor,
+    lengths: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor],
+    end: Optional[Tensor],
+) -> Tuple[Tensor, Tensor]:
+    """Validate sequences laid end to end, emissions (N, L) and lengths (B,), except for
+    their values; return `start`, `end` (zeros if None)."""
+    if not torch.is_tensor(emissions) or not emissions.is_floating_point():
+        dtype = emissions.dtype if torch.is_tensor(emissions) else type(emissions).__name__
+        raise KDSeqError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
+    if emissions.dim() != 2:
+        raise KDSeqError(
+            Errors.E002.format(
+                func=func, arg="emissions", found=tuple(emissions.shape), expected="(N, L)",
+                hint="Lay the sequences' (T, L) scores end to end with `torch.cat`.",
+            )
+        )
+    integer = torch.is_tensor(lengths) and not lengths.is_floating_point() and not (
+        lengths.dtype == torch.bool or lengths.is_complex())
+    if not integer or lengths.dim() != 1:
+        found = (f"dtype {lengths.dtype}, shape {tuple(lengths.shape)}"
+                 if torch.is_tensor(lengths) else type(lengths).__name__)
+        raise KDSeqError(Errors.E014.format(func=func, n_rows=emissions.shape[0], found=found))
+    if lengths.device != emissions.device:
+        raise KDSeqError(Errors.E009.format(
+            func=func, arg="lengths", found=lengths.device, expected=emissions.device))
+    if bool((lengths < 0).any()) or int(lengths.sum()) != emissions.shape[0]:
+        raise KDSeqError(Errors.E014.format(
+            func=func, n_rows=emissions.shape[0], found=f"lengths {lengths.tolist()}"))
+    return _check_params(func, emissions, transitions, start, end)
+
+
+def check_packed_values(
+    func: str, emissions: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> None:
+    """Raise for non-finite emissions (packed: there is no padding) or NaN / +inf in the
+    parameters."""
+    if not bool(torch.isfinite(emissions.sum())):
+        bad = ~torch.isfinite(emissions)
+        if bool(bad.any()):
+            index = tuple(bad.nonzero()[0].tolist())
+            what = "NaN" if bool(torch.isnan(emissions[index])) else "infinite"
+            raise KDSeqError(
+                Errors.E005.format(func=func, arg="emissions", what=what, index=index))
+    check_param_values(func, transitions, start, end)
+
+
 def _check_finite_emissions(func: str, emissions: Tensor, mask: Tensor) -> None:
     bad = ~torch.isfinite(emissions) & mask.unsqueeze(-1)
     if bool(bad.any()):
         index = tuple(bad.nonzero()[0].tolist())
         what = "NaN" if bool(torch.isnan(emissions[index])) else "infinite"
         raise KDSeqError(Errors.E005.format(func=func, arg="emissions", what=what, index=index))
+
+
+def _check_params(
+    func: str, emissions: Tensor, transitions: Tensor, start: Optional[Tensor],
+    end: Optional[Tensor],
+) -> Tuple[Tensor, Tensor]:
+    """Check the parameters against the emissions' labels (their last dim); return
+    `start`, `end` (zeros if None)."""
+    L = emissions.shape[-1]
+    _check_param(func, "transitions", transitions, (L, L), emissions)
+    if start is None:
+        start = emissions.new_zeros(L)
+    else:
+        _check_param(func, "start", start, (L,), emissions)
+    if end is None:
+        end = emissions.new_zeros(L)
+    else:
+        _check_param(func, "end", end, (L,), emissions)
+    return start, end
 
 
 def _check_param(

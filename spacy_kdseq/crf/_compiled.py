@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from ..errors import Errors, KDSeqError
-from ._checks import check_values
+from ._checks import check_packed_values, check_values
 
 
 def available() -> bool:
@@ -110,6 +110,25 @@ def viterbi(
     scores = np.zeros(B, dtype=em.dtype)
     tags = np.full((B, T), -1, dtype=np.int64)
     _numba.viterbi_batch(em, lengths, trans, first, last, scores, tags)
+    return torch.from_numpy(scores), torch.from_numpy(tags)
+
+
+def viterbi_packed(
+    emissions: Tensor, lengths: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> Tuple[Tensor, Tensor]:
+    """``decode.viterbi_packed`` on CPU inputs that passed ``check_packed``: (scores (B,),
+    tags (N,))."""
+    from . import _numba
+
+    em, trans, first, last = (_numpy(x) for x in (emissions, transitions, start, end))
+    if not _numba.finite_packed(em, trans, first, last):
+        check_packed_values("viterbi_packed", emissions, transitions, start, end)
+        raise AssertionError("viterbi_packed: the compiled input checks failed where the "
+                             "torch checks passed; please report this as a bug.")
+    n_seqs = _numpy(lengths).astype(np.int64)
+    scores = np.zeros(len(n_seqs), dtype=em.dtype)
+    tags = np.empty(em.shape[0], dtype=np.int64)
+    _numba.viterbi_packed(em, n_seqs, trans, first, last, scores, tags)
     return torch.from_numpy(scores), torch.from_numpy(tags)
 
 

@@ -106,6 +106,44 @@ def viterbi_batch(em, lengths, trans, start, end, scores, tags):  # pragma: no c
                beta)
 
 
+# No fastmath here, for the same reason as in ``checked_lengths``.
+@numba.njit(cache=True, nogil=True)
+def finite_packed(em, trans, start, end):  # pragma: no cover - compiled
+    """Whether every emission of em (N, L) is finite and no parameter is NaN or +inf:
+    ``checked_lengths`` for sequences laid end to end, which have no padding."""
+    for params in (trans.ravel(), start, end):
+        for x in params:
+            if np.isnan(x) or x == np.inf:
+                return False
+    for x in em.ravel():
+        if not np.isfinite(x):
+            return False
+    return True
+
+
+@jit
+def viterbi_packed(em, lengths, trans, start, end, scores, tags):  # pragma: no cover
+    """``viterbi_batch`` on sequences laid end to end: em (N, L), lengths (B,) summing to
+    N; fill scores (B,) and tags (N,)."""
+    L = em.shape[1]
+    longest = 0
+    for n in lengths:
+        longest = max(longest, n)
+    beta = np.empty((longest + 1, L), dtype=em.dtype)
+    ahead = np.empty(L, dtype=em.dtype)
+    offset = 0
+    for b in range(lengths.shape[0]):
+        n = lengths[b]
+        if n == 0:
+            continue
+        emb = em[offset:offset + n]
+        max_backward(emb, n, trans, start, end, beta, ahead)
+        scores[b] = beta[0, 0]
+        follow(tags[offset:offset + n], 0, best_next(0, 0, emb, trans, start, beta), n, emb,
+               trans, start, beta)
+        offset += n
+
+
 @jit
 def next_label(s, i, label, em, trans, start, beta):  # pragma: no cover - compiled
     """The label after `label` in node (s, i)'s order of continuations (score descending,

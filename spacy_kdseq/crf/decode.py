@@ -5,9 +5,10 @@ import torch
 from torch import Tensor
 
 from . import _compiled
-from ._checks import check_k, check_structure, check_values
+from ._checks import (
+    check_k, check_packed, check_packed_values, check_structure, check_values,
+)
 from ._dp import full_length
-
 
 
 @torch.no_grad()
@@ -55,6 +56,36 @@ def viterbi(
     tags = _backtrace(scores, transitions, lengths, cur, n_full).masked_fill(~mask, -1)
     best_score = torch.where(mask[:, 0], best_score, torch.zeros_like(best_score))
     return best_score, tags
+
+
+@torch.no_grad()
+def viterbi_packed(
+    emissions: Tensor,
+    lengths: Tensor,
+    transitions: Tensor,
+    start: Optional[Tensor] = None,
+    end: Optional[Tensor] = None,
+    compiled: Optional[bool] = None,
+) -> Tuple[Tensor, Tensor]:
+    """``viterbi`` on sequences laid end to end: emissions (N, L), lengths (B,) long
+    summing to N; returns (scores (B,), tags (N,) long), tags in the same layout.
+
+    Inference's input comes as one (T, L) array per doc: this decodes them without
+    padding them into (B, T, L) first. The compiled kernel reads the packed scores
+    directly; the torch kernel (`compiled` False, or no numba, or not CPU) pads them and
+    runs `viterbi`. Both give `viterbi`'s paths.
+    """
+    start, end = check_packed("viterbi_packed", emissions, lengths, transitions, start, end)
+    if _compiled.use("viterbi_packed", compiled, emissions.unsqueeze(0)):
+        return _compiled.viterbi_packed(emissions, lengths, transitions, start, end)
+    check_packed_values("viterbi_packed", emissions, transitions, start, end)
+    B, L = lengths.shape[0], emissions.shape[1]
+    T = int(lengths.max()) if B else 0
+    mask = torch.arange(T, device=emissions.device)[None, :] < lengths[:, None]
+    padded = emissions.new_zeros(B, T, L)
+    padded[mask] = emissions
+    scores, tags = viterbi(padded, mask, transitions, start, end, compiled=False)
+    return scores, tags[mask]
 
 
 def _backtrace(

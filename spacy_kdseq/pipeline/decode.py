@@ -1,9 +1,11 @@
-"""Constrained Viterbi decoding of a batch of ``CRFScores``, bucketed by length."""
+"""Constrained Viterbi decoding of a batch of ``CRFScores``: packed on CPU, bucketed by
+length elsewhere."""
 from typing import List, Optional, Sequence, Tuple
 
 import numpy
+import torch
 from thinc.api import get_current_ops
-from thinc.types import Floats2d, Ints1d
+from thinc.types import Floats1d, Floats2d, Ints1d
 
 from .. import crf
 from ..layers import CRFScores, scores_to_torch
@@ -31,6 +33,8 @@ def viterbi_tags(
         start = xp.where(allowed_start, start, -numpy.inf).astype(start.dtype)
         end = xp.where(allowed_end, end, -numpy.inf).astype(end.dtype)
     lengths = [em.shape[0] for em in scores.emissions]
+    if isinstance(transitions, numpy.ndarray) and crf.compiled_available():
+        return _viterbi_packed(scores.emissions, lengths, transitions, start, end)
     guesses: List[Ints1d] = [numpy.zeros((0,), dtype="int64") for _ in lengths]
     with single_cpu_thread():
         for bucket in length_buckets(lengths):
@@ -43,6 +47,24 @@ def viterbi_tags(
             for row, i in enumerate(bucket):
                 guesses[i] = tags_np[row, : lengths[i]]
     return guesses
+
+
+def _viterbi_packed(
+    emissions: List[Floats2d], lengths: List[int], transitions: Floats2d, start: Floats1d,
+    end: Floats1d,
+) -> List[Ints1d]:
+    """CPU decoding by the compiled kernel, straight from the docs' scores laid end to
+    end: no padding, no buckets (the kernel decodes one sequence at a time)."""
+    if not lengths:
+        return []
+    packed = numpy.concatenate(emissions)
+    _, tags = crf.viterbi_packed(
+        torch.from_numpy(numpy.ascontiguousarray(packed)), torch.tensor(lengths),
+        *(torch.from_numpy(numpy.ascontiguousarray(x)) for x in (transitions, start, end)),
+    )
+    flat = tags.numpy()
+    starts = numpy.cumsum([0] + lengths[:-1]).tolist()
+    return [flat[first:first + n] for first, n in zip(starts, lengths)]
 
 
 def length_buckets(lengths: Sequence[int]) -> List[List[int]]:

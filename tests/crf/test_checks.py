@@ -150,3 +150,45 @@ def test_bad_k(k):
     with pytest.raises(ValueError, match=re.escape(f"[E004] kbest: 'k' must be an integer >= 1, "
                                                    f"found {k!r}")):
         crf.kbest(**_good(), k=k)
+
+
+def _packed():
+    good = _good()
+    return {"emissions": good["emissions"][good["mask"]], "lengths": torch.tensor([3, 1]),
+            "transitions": good["transitions"], "start": good["start"], "end": good["end"]}
+
+
+# The second sequence's one token is the packed emissions' row 3.
+NAN_PACKED = torch.randn(4, L)
+NAN_PACKED[3, 2] = float("nan")
+BAD_PACKED = {
+    "padded-emissions": ({"emissions": torch.randn(B, T, L)},
+                         r"\[E002\] viterbi_packed: 'emissions' has shape \(2, 3, 4\), "
+                         r"expected \(N, L\)\. Lay the sequences"),
+    "lengths-sum": ({"lengths": torch.tensor([3, 2])},
+                    r"\[E014\] viterbi_packed: 'lengths' must be .* sum to the 4 rows of "
+                    r"'emissions' .*found lengths \[3, 2\]"),
+    "lengths-negative": ({"lengths": torch.tensor([5, -1])}, r"\[E014\] .*found lengths \[5, -1\]"),
+    "lengths-float": ({"lengths": torch.tensor([3.0, 1.0])},
+                      r"\[E014\] .*found dtype torch.float32, shape \(2,\)"),
+    "lengths-list": ({"lengths": [3, 1]}, r"\[E014\] .*found list"),
+    "lengths-2d": ({"lengths": torch.tensor([[3, 1]])}, r"\[E014\] .*shape \(1, 2\)"),
+    "end-shape": ({"end": torch.randn(L + 1)},
+                  r"\[E002\] viterbi_packed: 'end' has shape \(5,\), expected \(4,\)"),
+    "emissions-nan": ({"emissions": NAN_PACKED},
+                      r"\[E005\] viterbi_packed: 'emissions' contains NaN values \(first at "
+                      r"index \(3, 2\)\)"),
+    "transitions-inf": ({"transitions": torch.full((L, L), float("inf"))},
+                        r"\[E005\] viterbi_packed: 'transitions' contains \+inf values"),
+}
+
+
+@pytest.mark.parametrize("compiled", [None, False])
+@pytest.mark.parametrize("case", list(BAD_PACKED), ids=list(BAD_PACKED))
+def test_bad_packed_arguments(case, compiled):
+    """Packed decoding checks what padded decoding checks, plus the lengths, with the
+    index of a bad emission in the packed layout; both kernels raise the same."""
+    overrides, pattern = BAD_PACKED[case]
+    args = {**_packed(), **overrides}
+    with pytest.raises(ValueError, match=pattern):
+        crf.viterbi_packed(**args, compiled=compiled)

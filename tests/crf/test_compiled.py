@@ -142,3 +142,19 @@ def test_compiled_true_on_cuda_is_an_error():
     inst = random_instance(2, 2, 3, 3, device="cuda")
     with pytest.raises(KDSeqError, match="CPU inputs"):
         crf.viterbi(*inst.args, **inst.kwargs, compiled=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("seed,B,T,L,scheme", [(6, 40, 50, 17, None), (7, 30, 20, 0, "BILUO")])
+def test_compiled_packed_viterbi_matches_padded(seed, B, T, L, scheme, dtype):
+    """Packed decoding gives padded Viterbi's paths and scores, empty sequences included."""
+    gen = torch.Generator().manual_seed(seed)
+    lengths = [T, 0] + torch.randint(0, T + 1, (B - 2,), generator=gen).tolist()
+    inst = random_instance(seed, B, T, L, scheme=scheme, dtype=dtype, scale=3.0, lengths=lengths)
+    scores, tags = crf.viterbi(*inst.args, **inst.kwargs, compiled=False)
+    lengths = inst.mask.sum(1)
+    packed = crf.viterbi_packed(inst.emissions[inst.mask], lengths, inst.transitions,
+                                **inst.kwargs, compiled=True)
+    assert torch.equal(packed[1], tags[inst.mask])
+    tol = {"rtol": 1e-5, "atol": 1e-3} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    assert_close(packed[0], scores, **tol)

@@ -233,3 +233,17 @@ def test_float32(index, compiled):
     k_scores, _ = crf.kbest(*inst.args, 3, **inst.kwargs, compiled=compiled)
     assert k_scores.dtype == torch.float32
     assert_close(k_scores[:, 0], scores)
+
+
+@KERNELS
+def test_viterbi_packed(case, compiled):
+    """The same best paths, with the sequences laid end to end instead of padded."""
+    inst, brute = case
+    lengths = inst.mask.sum(1)
+    scores, tags = crf.viterbi_packed(inst.emissions[inst.mask], lengths, inst.transitions,
+                                      **inst.kwargs, compiled=compiled)
+    expected = torch.tensor([r[0][0] for r in brute.ranked], dtype=torch.float64)
+    assert_close(scores, expected, **TOL)
+    best = [r[0][1] for r in brute.ranked]
+    assert tags.dtype == torch.long
+    assert tags.tolist() == [label for path in best for label in path]

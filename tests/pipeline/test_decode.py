@@ -96,3 +96,26 @@ def test_untrained_ner_outputs_valid_spans(scheme):
     assert all(_valid(t.tolist(), allowed) for t in tag_ids)
     ner.set_annotations(docs, tag_ids)
     assert any(doc.ents for doc in docs)
+
+
+def test_packed_and_bucketed_decoding_agree(monkeypatch):
+    """On CPU with numba the docs are decoded packed, otherwise padded in buckets: the
+    same tags either way, constraints and empty docs included."""
+    pytest.importorskip("numba")
+    labels = LABELS["BILUO"]
+    allowed = tuple(m.numpy() for m in crf.allowed_transitions(labels, "BILUO"))
+    rng = numpy.random.default_rng(2)
+    L = len(labels)
+    lengths = [5, 0, 1, 33, 2, 0, 17, 8]
+    scores = CRFScores(
+        [rng.normal(0, 5, (n, L)).astype("float32") for n in lengths],
+        rng.normal(0, 5, (L, L)).astype("float32"),
+        rng.normal(0, 5, L).astype("float32"),
+        rng.normal(0, 5, L).astype("float32"),
+    )
+    packed = viterbi_tags(scores, allowed)
+    monkeypatch.setattr(crf, "compiled_available", lambda: False)
+    bucketed = viterbi_tags(scores, allowed)
+    assert [t.tolist() for t in packed] == [t.tolist() for t in bucketed]
+    assert [len(t) for t in packed] == lengths
+    assert viterbi_tags(CRFScores([], scores.transitions, scores.start, scores.end)) == []
