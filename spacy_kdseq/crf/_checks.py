@@ -37,16 +37,8 @@ def check_structure(
     end: Optional[Tensor],
 ) -> Tuple[Tensor, Tensor]:
     """Validate types, shapes, dtypes and devices (no tensor ops); return `start`, `end`."""
-    if not torch.is_tensor(emissions) or not emissions.is_floating_point():
-        dtype = emissions.dtype if torch.is_tensor(emissions) else type(emissions).__name__
-        raise KDSeqError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
-    if emissions.dim() != 3:
-        raise KDSeqError(
-            Errors.E002.format(
-                func=func, arg="emissions", found=tuple(emissions.shape),
-                expected="(B, T, L)", hint="Add a batch dimension with `.unsqueeze(0)`.",
-            )
-        )
+    _check_emissions(func, emissions, 3, "(B, T, L)",
+                     "Add a batch dimension with `.unsqueeze(0)`.")
     B, T, _ = emissions.shape
     if not torch.is_tensor(mask) or mask.dtype != torch.bool:
         dtype = mask.dtype if torch.is_tensor(mask) else type(mask).__name__
@@ -110,16 +102,8 @@ def check_packed(
 ) -> Tuple[Tensor, Tensor]:
     """Validate sequences laid end to end, emissions (N, L) and lengths (B,), except for
     their values; return `start`, `end` (zeros if None)."""
-    if not torch.is_tensor(emissions) or not emissions.is_floating_point():
-        dtype = emissions.dtype if torch.is_tensor(emissions) else type(emissions).__name__
-        raise KDSeqError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
-    if emissions.dim() != 2:
-        raise KDSeqError(
-            Errors.E002.format(
-                func=func, arg="emissions", found=tuple(emissions.shape), expected="(N, L)",
-                hint="Lay the sequences' (T, L) scores end to end with `torch.cat`.",
-            )
-        )
+    _check_emissions(func, emissions, 2, "(N, L)",
+                     "Lay the sequences' (T, L) scores end to end with `torch.cat`.")
     integer = torch.is_tensor(lengths) and not lengths.is_floating_point() and not (
         lengths.dtype == torch.bool or lengths.is_complex())
     if not integer or lengths.dim() != 1:
@@ -156,6 +140,20 @@ def _check_finite_emissions(func: str, emissions: Tensor, mask: Tensor) -> None:
         index = tuple(bad.nonzero()[0].tolist())
         what = "NaN" if bool(torch.isnan(emissions[index])) else "infinite"
         raise KDSeqError(Errors.E005.format(func=func, arg="emissions", what=what, index=index))
+
+
+def _check_emissions(func: str, emissions: Tensor, ndim: int, expected: str, hint: str) -> None:
+    """A floating-point tensor of `ndim` dims (`expected` names them, for the message)."""
+    if not torch.is_tensor(emissions) or not emissions.is_floating_point():
+        dtype = emissions.dtype if torch.is_tensor(emissions) else type(emissions).__name__
+        raise KDSeqError(Errors.E001.format(func=func, arg="emissions", dtype=dtype))
+    if emissions.dim() != ndim:
+        raise KDSeqError(
+            Errors.E002.format(
+                func=func, arg="emissions", found=tuple(emissions.shape), expected=expected,
+                hint=hint,
+            )
+        )
 
 
 def _check_params(

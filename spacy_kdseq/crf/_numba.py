@@ -26,10 +26,8 @@ def checked_lengths(em, mask, trans, start, end, lengths):  # pragma: no cover -
     would raise: a mask row that is not a prefix, an emission under the mask that is not
     finite, or a NaN or +inf in trans, start or end (-inf writes a hard constraint)."""
     B, T, L = em.shape
-    for params in (trans.ravel(), start, end):
-        for x in params:
-            if np.isnan(x) or x == np.inf:
-                return False
+    if not params_allowed(trans, start, end):
+        return False
     for b in range(B):
         n = 0
         while n < T and mask[b, n]:
@@ -42,6 +40,17 @@ def checked_lengths(em, mask, trans, start, end, lengths):  # pragma: no cover -
             for j in range(L):
                 if not np.isfinite(em[b, t, j]):
                     return False
+    return True
+
+
+# No fastmath, as above.
+@numba.njit(cache=True, nogil=True)
+def params_allowed(trans, start, end):  # pragma: no cover - compiled
+    """Whether trans, start and end are free of NaN and +inf (-inf is a hard constraint)."""
+    for params in (trans.ravel(), start, end):
+        for x in params:
+            if np.isnan(x) or x == np.inf:
+                return False
     return True
 
 
@@ -111,10 +120,8 @@ def viterbi_batch(em, lengths, trans, start, end, scores, tags):  # pragma: no c
 def finite_packed(em, trans, start, end):  # pragma: no cover - compiled
     """Whether every emission of em (N, L) is finite and no parameter is NaN or +inf:
     ``checked_lengths`` for sequences laid end to end, which have no padding."""
-    for params in (trans.ravel(), start, end):
-        for x in params:
-            if np.isnan(x) or x == np.inf:
-                return False
+    if not params_allowed(trans, start, end):
+        return False
     for x in em.ravel():
         if not np.isfinite(x):
             return False

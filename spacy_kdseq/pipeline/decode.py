@@ -57,9 +57,8 @@ def _viterbi_packed(
     end: no padding, no buckets (the kernel decodes one sequence at a time)."""
     if not lengths:
         return []
-    packed = numpy.concatenate(emissions)
     _, tags = crf.viterbi_packed(
-        torch.from_numpy(numpy.ascontiguousarray(packed)), torch.tensor(lengths),
+        torch.from_numpy(numpy.concatenate(emissions)), torch.tensor(lengths),
         *(torch.from_numpy(numpy.ascontiguousarray(x)) for x in (transitions, start, end)),
     )
     flat = tags.numpy()
