@@ -193,15 +193,16 @@ def _pending(units: list, need_model: bool = False) -> list:
 @app.command("teachers")
 def teachers(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", max_steps: int = 0,
-    patience: int = 0, eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1,
-    backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
+    patience: int = 0, eval_frequency: int = 0, overrides: str = "", variant: str = "default",
+    gpu_id: int = -1, backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
 ) -> None:
     """Train one teacher per language to convergence; record each run."""
     from spacy_kdseq.workflow.plan import teacher_units
 
     units = teacher_units(
         task, root, _split_langs(langs), _split_langs(zero_shot),
-        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides), gpu_id=gpu_id,
+        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
+        variant=variant, gpu_id=gpu_id,
     )
     _run(_pending(units, need_model=True), _backend(backend, ray_address, unit_cpus))
 
@@ -226,22 +227,24 @@ def spacy_baselines(
 
 @app.command("annotate")
 def annotate(
-    task: str, root: Path = Path("."), langs: str = "", gpu_id: int = -1, backend: str = BACKEND,
-    ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
+    task: str, root: Path = Path("."), langs: str = "", teacher_variant: str = "default",
+    gpu_id: int = -1, backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
 ) -> None:
     """Cache every teacher's knowledge once (one unit per language and file); every distill run reuses it."""
-    _annotate(task, root, _split_langs(langs), gpu_id, _backend(backend, ray_address, unit_cpus))
+    _annotate(task, root, _split_langs(langs), teacher_variant, gpu_id,
+              _backend(backend, ray_address, unit_cpus))
 
 
 def _annotate(
-    task: str, root: Path, langs: List[str], gpu_id: int, backend: Dict[str, Any], check: bool = True
+    task: str, root: Path, langs: List[str], teacher_variant: str, gpu_id: int,
+    backend: Dict[str, Any], check: bool = True,
 ) -> None:
     from spacy_kdseq.errors import KDSeqError
     from spacy_kdseq.workflow.annotation import annotate_teachers
     from spacy_kdseq.workflow.backends import UnitsFailed
     from spacy_kdseq.workflow.plan import teacher_model
 
-    teachers = {lang: str(teacher_model(root, task, lang)) for lang in langs}
+    teachers = {lang: str(teacher_model(root, task, lang, teacher_variant)) for lang in langs}
     _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg "
           f"--paths.train {root / 'corpus' / task / 'train'} --backend {backend['backend']}")
     try:
@@ -253,11 +256,12 @@ def _annotate(
 @app.command("distill")
 def distill(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", methods: str = "",
-    seeds: str = "0", variant: str = "default", max_steps: int = 0, patience: int = 0,
-    eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1, backend: str = BACKEND,
-    ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
+    seeds: str = "0", variant: str = "default", teacher_variant: str = "default", max_steps: int = 0,
+    patience: int = 0, eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1,
+    backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
 ) -> None:
-    """Train one student per method and seed to convergence; record each run."""
+    """Train one student per method and seed to convergence, taught by the teachers of
+    `teacher_variant`; record each run."""
     from spacy_kdseq.workflow.plan import student_units
 
     try:
@@ -267,14 +271,14 @@ def distill(
     units = student_units(
         task, root, _split_langs(langs), _split_langs(zero_shot), methods.split(), seed_list,
         overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
-        variant=variant, gpu_id=gpu_id,
+        variant=variant, teacher_variant=teacher_variant, gpu_id=gpu_id,
     )
     todo = _pending(units)
     options = _backend(backend, ray_address, unit_cpus)
     if backend != "serial" and any(unit.name != "none" for unit in todo):
         # Parallel students must find the knowledge cache complete, or each would build
         # the missing entries and write the cache's manifest at the same time.
-        _annotate(task, root, _split_langs(langs), gpu_id, options, check=False)
+        _annotate(task, root, _split_langs(langs), teacher_variant, gpu_id, options, check=False)
     _run(todo, options)
 
 

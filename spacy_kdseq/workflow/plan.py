@@ -4,7 +4,7 @@ Layout under ROOT (`.` for the full experiment, `smoke` for the smoke workflow):
 
     corpus/<task>/<split>/<lang>.spacy
     training/<task>/teachers[-<variant>]/<lang>/           model-best, model-last, train-log.jsonl
-    training/<task>/students[-<variant>]/<method>/seed-<n>/
+    training/<task>/students[-<variant>]/<method>/seed-<n>/   taught by teachers[-<teacher variant>]
     training/<task>/spacy[-<variant>]/<lang or xx>/
     results/<task>/<same relative path>.json                  one run record per unit
     kd-cache/<task>/
@@ -34,9 +34,9 @@ def _paths(root: Path, task: str, kind: str, variant: str, *parts: str) -> tuple
     return root / "training" / task / rel, (root / "results" / task / rel).with_suffix(".json")
 
 
-def teacher_model(root: Path, task: str, lang: str) -> Path:
+def teacher_model(root: Path, task: str, lang: str, variant: str = "default") -> Path:
     """Where the teacher of `lang` is (students and annotation read it)."""
-    return root / "training" / task / "teachers" / lang / "model-best"
+    return _paths(root, task, "teacher", variant, lang)[0] / "model-best"
 
 
 def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
@@ -45,30 +45,32 @@ def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
 
 def teacher_units(
     task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], *,
-    overrides: Dict[str, Any], gpu_id: int = -1,
+    overrides: Dict[str, Any], variant: str = "default", gpu_id: int = -1,
 ) -> List[TrainUnit]:
     """One teacher per language, scored on its language and the zero-shot ones."""
     corpus = root / "corpus" / task
     units = []
     for lang in langs:
-        output, record = _paths(root, task, "teacher", "default", lang)
+        output, record = _paths(root, task, "teacher", variant, lang)
         units.append(TrainUnit(
             task=task, kind="teacher", name=lang, config=Path(f"configs/teacher-{task}.cfg"),
             output=output, record=record, train=corpus / "train" / f"{lang}.spacy",
             dev=corpus / "dev" / f"{lang}.spacy", train_langs=(lang,),
-            test_files=_test_files(root, task, [lang, *zero_shot]), overrides=dict(overrides),
-            gpu_id=gpu_id,
+            test_files=_test_files(root, task, [lang, *zero_shot]), variant=variant,
+            overrides=dict(overrides), gpu_id=gpu_id,
         ))
     return units
 
 
 def student_units(
     task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], methods: Sequence[str],
-    seeds: Sequence[int], *, overrides: Dict[str, Any], variant: str = "default", gpu_id: int = -1,
+    seeds: Sequence[int], *, overrides: Dict[str, Any], variant: str = "default",
+    teacher_variant: str = "default", gpu_id: int = -1,
 ) -> List[TrainUnit]:
-    """One multilingual student per method and seed, scored on every language."""
+    """One multilingual student per method and seed, scored on every language, taught by
+    the teachers of `teacher_variant`."""
     corpus = root / "corpus" / task
-    teachers = {lang: str(teacher_model(root, task, lang)) for lang in langs}
+    teachers = {lang: str(teacher_model(root, task, lang, teacher_variant)) for lang in langs}
     units = []
     for method in methods:
         for seed in seeds:
@@ -82,7 +84,8 @@ def student_units(
                 task=task, kind="student", name=method, config=Path(f"configs/student-{task}.cfg"),
                 output=output, record=record, train=corpus / "train", dev=corpus / "dev",
                 train_langs=tuple(langs), test_files=_test_files(root, task, [*langs, *zero_shot]),
-                seed=seed, variant=variant, overrides=settings, teachers=teachers, gpu_id=gpu_id,
+                seed=seed, variant=variant, overrides=settings, teachers=teachers,
+                teacher_variant=teacher_variant, gpu_id=gpu_id,
             ))
     return units
 
@@ -124,17 +127,22 @@ def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[Tra
         if not unit.record.exists():
             todo.append(unit)
             continue
-        recorded = json.loads(unit.record.read_text(encoding="utf8")).get("overrides", {})
+        record = json.loads(unit.record.read_text(encoding="utf8"))
+        recorded = record.get("overrides", {})
         wanted = json.loads(json.dumps(unit.all_overrides(), sort_keys=True, default=str))
         config = _flat_config(unit.config)
         changed = sorted(
             key for key in set(recorded) | set(wanted)
             if recorded.get(key, config.get(key)) != wanted.get(key, config.get(key))
         )
-        if changed:
-            details = ", ".join(
-                f"{k}: {recorded.get(k, config.get(k))!r} → {wanted.get(k, config.get(k))!r}" for k in changed
-            )
+        details = ", ".join(
+            f"{k}: {recorded.get(k, config.get(k))!r} → {wanted.get(k, config.get(k))!r}" for k in changed
+        )
+        # Records from before teacher variants existed were all taught by the default teachers.
+        taught_by = record.get("teacher_variant", "default")
+        if unit.kind == "student" and taught_by != unit.teacher_variant:
+            details = ", ".join(filter(None, [details, f"teachers: {taught_by!r} → {unit.teacher_variant!r}"]))
+        if details:
             raise KDSeqError(Errors.E405.format(
                 record=unit.record, unit=unit.label, details=details, output=unit.output
             ))

@@ -9,6 +9,7 @@ the records alone (models and caches are never committed)::
       "kind": "teacher" | "student" | "spacy",
       "name": str,            # "es" for a teacher / spaCy model, the method for a student
       "variant": str,         # "default", or e.g. "w64" for a smaller student
+      "teacher_variant": str, # students only: whose teachers taught it ("default" if absent)
       "seed": int,
       "train_langs": [str],   # languages trained on (one, or the union)
       "overrides": {key: value},          # config overrides of this run
@@ -112,16 +113,17 @@ def make_record(
     *, task: str, kind: str, name: str, variant: str, seed: int, train_langs: List[str],
     overrides: Dict[str, Any], training: Dict[str, Any], curve: List[Tuple[int, float]],
     test: Dict[str, Any], code: Optional[Tuple[Optional[str], Optional[bool]]] = None,
-    machine: Optional[Dict[str, Any]] = None,
+    machine: Optional[Dict[str, Any]] = None, teacher_variant: Optional[str] = None,
 ) -> Dict[str, Any]:
     """A run record (see the module docstring) stamped with the commit and the time.
 
     `code` is the (commit, dirty) state the run started from (default: now); `machine`
-    where it ran (default: this machine, torch threads unknown).
+    where it ran (default: this machine, torch threads unknown); `teacher_variant`, for
+    students, whose teachers taught it.
     """
     assert kind in KINDS, f"run kind {kind!r} is not one of {KINDS}"
     commit, dirty = code if code is not None else git_state()
-    return {
+    record = {
         "version": RECORD_VERSION, "task": task, "kind": kind, "name": name,
         "variant": variant, "seed": seed, "train_langs": list(train_langs),
         "overrides": {key: _jsonable(value) for key, value in sorted(overrides.items())},
@@ -130,6 +132,9 @@ def make_record(
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine if machine is not None else machine_info(),
     }
+    if teacher_variant is not None:
+        record["teacher_variant"] = teacher_variant
+    return record
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -54,6 +54,7 @@ class TrainUnit:
     variant: str = "default"
     overrides: Dict[str, Any] = field(default_factory=dict)
     teachers: Optional[Dict[str, str]] = None  # students only: {lang: teacher model-best}
+    teacher_variant: str = "default"  # students only: whose teachers `teachers` are
     gpu_id: int = -1
 
     @property
@@ -62,7 +63,11 @@ class TrainUnit:
         text = f"{self.task} {self.kind} {self.name}"
         if self.kind == "student":
             text += f" seed {self.seed}"
-        return text if self.variant == "default" else f"{text} ({self.variant})"
+        if self.variant != "default":
+            text += f" ({self.variant})"
+        if self.kind == "student" and self.teacher_variant != "default":
+            text += f" (teachers {self.teacher_variant})"
+        return text
 
     def all_overrides(self) -> Dict[str, Any]:
         """Every config override of the run except the temporary log path."""
@@ -101,6 +106,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
         train_langs=list(unit.train_langs), overrides=unit.all_overrides(), training=training,
         curve=curve, test=test, code=code, machine=machine_info(torch.get_num_threads()),
+        teacher_variant=unit.teacher_variant if unit.kind == "student" else None,
     )
     write_json_atomic(unit.record, record)
     return record
