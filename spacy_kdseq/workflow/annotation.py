@@ -21,6 +21,7 @@ from ..distill.teachers import Teacher, TeacherPipeline, annotate, union_tag_nam
 from ..distill.train import Prepared, prepare, read_setup, read_train_corpus
 from ..lang import get_doc_lang
 from .backends import run_units
+from .plan import knowledge_cache
 
 
 @dataclass(frozen=True)
@@ -125,18 +126,21 @@ def annotate_config(
 
 
 def annotate_teachers(
-    task: str, root: Path, teachers: Dict[str, str], *, gpu_id: int = -1,
-    backend: str = "serial", address: str = "", unit_cpus: int = 1, check: bool = True,
+    task: str, root: Path, teachers: Dict[str, str], *, teacher_variant: str = "default",
+    gpu_id: int = -1, backend: str = "serial", address: str = "", unit_cpus: int = 1,
+    check: bool = True,
 ) -> None:
-    """Build (or reuse) the knowledge cache of `teachers` over ROOT's training corpus.
+    """Build (or reuse) the knowledge cache of `teachers` (of `teacher_variant`) over ROOT's
+    training corpus.
 
     `check` then runs `prepare` (every validation, every entry loaded), as the annotate step
     does; without it only missing entries are built (the distill step's quick check).
     """
     corpus = root / "corpus" / task
+    cache_dir = knowledge_cache(root, task, teacher_variant)
     config = util.load_config(Path(f"configs/student-{task}.cfg"), overrides={
         "paths.train": str(corpus / "train"), "paths.dev": str(corpus / "dev"),
-        "distillation.method": "posterior", "distillation.cache_dir": str(root / "kd-cache" / task),
+        "distillation.method": "posterior", "distillation.cache_dir": str(cache_dir),
     }, interpolate=False)
     config["distillation"]["teachers"] = dict(teachers)
     options = {"gpu_id": gpu_id, "backend": backend, "address": address, "unit_cpus": unit_cpus}

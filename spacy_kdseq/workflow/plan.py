@@ -7,7 +7,8 @@ Layout under ROOT (`.` for the full experiment, `smoke` for the smoke workflow):
     training/<task>/students[-<variant>]/<method>/seed-<n>/   taught by teachers[-<teacher variant>]
     training/<task>/spacy[-<variant>]/<lang or xx>/
     results/<task>/<same relative path>.json                  one run record per unit
-    kd-cache/<task>/
+    kd-cache/<task>/                                          the default teachers' knowledge
+    kd-cache/<task>-teachers-<teacher variant>/               another teacher variant's
 
 A unit is done when its record exists (and, for teachers, which later steps need,
 its model too). A record made with other settings than the unit asks for is never
@@ -37,6 +38,13 @@ def _paths(root: Path, task: str, kind: str, variant: str, *parts: str) -> tuple
 def teacher_model(root: Path, task: str, lang: str, variant: str = "default") -> Path:
     """Where the teacher of `lang` is (students and annotation read it)."""
     return _paths(root, task, "teacher", variant, lang)[0] / "model-best"
+
+
+def knowledge_cache(root: Path, task: str, teacher_variant: str = "default") -> Path:
+    """The knowledge cache of a teacher variant: its own directory, since a cache holds one
+    entry per training file and language and another teacher's entry would replace it."""
+    name = task if teacher_variant == "default" else f"{task}-teachers-{teacher_variant}"
+    return root / "kd-cache" / name
 
 
 def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
@@ -77,7 +85,7 @@ def student_units(
             output, record = _paths(root, task, "student", variant, method, f"seed-{seed}")
             settings = {
                 "distillation.method": method,
-                "distillation.cache_dir": str(root / "kd-cache" / task),
+                "distillation.cache_dir": str(knowledge_cache(root, task, teacher_variant)),
                 **overrides,
             }
             units.append(TrainUnit(

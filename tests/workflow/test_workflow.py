@@ -128,3 +128,42 @@ def test_an_override_equal_to_the_config_is_the_same_run(root: Path) -> None:
     # configs/student-ner.cfg says dropout = 0.1 and patience = 1600
     same = _students(root, ["none"], [0], **{"training.dropout": 0.1, "training.patience": 1600})
     assert pending(same) == []
+
+
+def test_teacher_variants_teach_their_own_students(root: Path) -> None:
+    default_teacher = root / "results" / "ner" / "teachers" / "es.json"
+    before = default_teacher.read_bytes()
+    wider = {**TINY, "components.tok2vec.model.encode.width": 48}
+    run_serial(teacher_units("ner", root, LANGS, [], overrides=wider, variant="w48"), run_unit, _label)
+    assert default_teacher.read_bytes() == before
+    record = json.loads((root / "results" / "ner" / "teachers-w48" / "es.json").read_text())
+    assert record["variant"] == "w48" and "teacher_variant" not in record
+    assert record["overrides"]["components.tok2vec.model.encode.width"] == 48
+    teachers = {lang: str(teacher_model(root, "ner", lang, "w48")) for lang in LANGS}
+    assert all(Path(path).parent.parent.name == "teachers-w48" for path in teachers.values())
+    cache = root / "kd-cache" / "ner"
+    entries = sorted(cache.iterdir())
+    annotate_teachers("ner", root, teachers, teacher_variant="w48")
+    assert sorted(cache.iterdir()) == entries, "the default teachers' knowledge is kept"
+    assert len(list((root / "kd-cache" / "ner-teachers-w48").glob("*.npz"))) == 2
+
+    (unit,) = student_units("ner", root, LANGS, [], ["posterior"], [0], overrides=TINY,
+                            variant="t48", teacher_variant="w48")
+    assert unit.teachers == teachers and unit.label.endswith("(t48) (teachers w48)")
+    run_serial([unit], run_unit, _label)
+    student = json.loads(unit.record.read_text())
+    assert student["teacher_variant"] == "w48" and student["variant"] == "t48"
+    saved = (unit.output / "model-best" / "config.cfg").read_text()
+    assert "teachers-w48" in saved and "ner-teachers-w48" in saved
+    assert pending([unit]) == []
+    # The same student record must not pass for one taught by the default teachers…
+    (default_taught,) = student_units("ner", root, LANGS, [], ["posterior"], [0], overrides=TINY, variant="t48")
+    with pytest.raises(ValueError, match=r"E405.*teachers: 'w48' → 'default'"):
+        pending([default_taught])
+    # …and a record from before teacher variants existed counts as the default teachers'.
+    del student["teacher_variant"]
+    student["overrides"]["distillation.cache_dir"] = default_taught.overrides["distillation.cache_dir"]
+    unit.record.write_text(json.dumps(student))
+    assert pending([default_taught]) == []
+    with pytest.raises(ValueError, match=r"E405.*teachers: 'default' → 'w48'"):
+        pending([unit])
