@@ -74,10 +74,11 @@ def verdicts(report: ReportData) -> List[str]:
     metric, langs = report.metric, report.languages
     out: List[str] = []
     for variant in [DEFAULT_VARIANT, *report.variants]:
-        students = {r.name: r for r in report.students(variant)}
-        base, kd = students.get("none"), best_kd(report, variant)
+        base, kd = report.baseline(variant), best_kd(report, variant)
         if base is None or kd is None:
             continue
+        shared = " (the default one: these students differ from it only in their teachers)" \
+            if base.variant != variant else ""
         b, k = base.average(langs, metric), kd.average(langs, metric)
         if b is None or k is None:
             continue
@@ -86,7 +87,7 @@ def verdicts(report: ReportData) -> List[str]:
         met = gain > margin and b.n > 1 and k.n > 1
         out.append(
             f"- **{variant}**: best KD method on dev is {kd.label} ({_seeds(k.n)}): Avg {fmt(k)} vs "
-            f"the baseline's {fmt(b)} ({_seeds(b.n)}), a gain of {100 * gain:+.2f}; the larger std is "
+            f"the baseline's{shared} {fmt(b)} ({_seeds(b.n)}), a gain of {100 * gain:+.2f}; the larger std is "
             f"{100 * margin:.2f}. Beats the baseline by more than its spread: "
             f"**{'yes' if met else 'no'}**" + ("" if b.n > 1 and k.n > 1 else " (needs ≥ 2 seeds each)") + "."
         )

@@ -7,6 +7,7 @@ the mean and std over runs of each run's macro average. Only runs of the "defaul
 variant make the main tables; other variants (smaller students, tuning runs) get
 tables of their own, with the dev scores that choose between them.
 """
+import json
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -119,6 +120,26 @@ class ReportData:
         rows = self.rows if variant == DEFAULT_VARIANT else self.variants.get(variant, [])
         return [r for r in rows if r.kind == "student"]
 
+    def baseline(self, variant: str = DEFAULT_VARIANT) -> Optional[Row]:
+        """The baseline (method `none`) that `variant`'s KD students compare with.
+
+        A variant's own, if it has one. A variant whose students differ from the default
+        ones only in their teachers (a teacher variant) shares the default baseline:
+        method `none` learns from no teacher, so it would be the same run.
+        """
+        own = next((r for r in self.students(variant) if r.name == "none"), None)
+        if own is not None or variant == DEFAULT_VARIANT:
+            return own
+        default = next((r for r in self.students() if r.name == "none"), None)
+        taught = [record for row in self.students(variant) for record in row.records]
+        if default is None or not taught:
+            return None
+        settings = {_student_settings(record) for record in default.records}
+        if all(record.get("teacher_variant", DEFAULT_VARIANT) != DEFAULT_VARIANT
+               and _student_settings(record) in settings for record in taught):
+            return default
+        return None
+
 
 def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = None) -> ReportData:
     """Read a task's run records; `languages` fixes the column order (default: teachers', sorted)."""
@@ -150,6 +171,12 @@ def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = Non
         rows.sort(key=_order)
     rows = by_variant.pop(DEFAULT_VARIANT, [])
     return ReportData(task, metric, langs, zero_shot, rows, dict(sorted(by_variant.items())))
+
+
+def _student_settings(record: dict) -> str:
+    """A student run's settings, less those that differ between methods, seeds and teachers."""
+    ignored = ("system.seed", "distillation.method", "distillation.cache_dir")
+    return json.dumps({k: v for k, v in record["overrides"].items() if k not in ignored}, sort_keys=True)
 
 
 def _row_name(kind: str, name: str) -> str:

@@ -15,13 +15,15 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _record(root: Path, rel: str, kind: str, name: str, scores: Dict[str, float], *,
-            seed: int = 0, dev: float = 0.5, variant: str = "default", langs=("en", "ta")) -> None:
+            seed: int = 0, dev: float = 0.5, variant: str = "default", langs=("en", "ta"),
+            teacher_variant=None, overrides=None) -> None:
     test = {"languages": {lang: {"pos_acc": v, "n_docs": 1, "n_words": 1} for lang, v in scores.items()}}
     training = {"max_steps": 100, "patience": 20, "eval_frequency": 10, "steps": 60, "best_step": 40,
                 "best_dev": dev, "stopped_by": "patience", "wall_seconds": 120.0}
     record = make_record(task="pos", kind=kind, name=name, variant=variant, seed=seed,
-                         train_langs=list(langs), overrides={"training.patience": 20}, training=training,
-                         curve=[(0, 0.1), (40, dev), (60, dev - 0.01)], test=test)
+                         train_langs=list(langs), overrides=overrides or {"training.patience": 20},
+                         training=training, curve=[(0, 0.1), (40, dev), (60, dev - 0.01)], test=test,
+                         teacher_variant=teacher_variant)
     write_json_atomic(root / f"{rel}.json", record)
 
 
@@ -76,6 +78,28 @@ def test_verdicts_pick_the_best_method_on_dev(results: Path) -> None:
     assert "Zero-shot: Structure Avg 45.00 ± 0.00 vs the best single teacher's 40.00: +5.00" in text
     # one seed each in the w64 variant: the spread bar cannot be met
     assert "**w64**" not in text  # no w64 baseline: no claim at all
+
+
+def test_a_teacher_variant_shares_the_default_baseline(results: Path) -> None:
+    for lang, score in (("en", 0.97), ("ta", 0.85)):
+        _record(results, f"teachers-t192/{lang}", "teacher", lang, {lang: score}, langs=[lang], variant="t192")
+    for seed, en in enumerate([0.97, 0.98]):
+        _record(results, f"students-t192/posterior/seed-{seed}", "student", "posterior",
+                {"en": en, "ta": 0.82}, seed=seed, dev=0.86, variant="t192", teacher_variant="t192",
+                overrides={"training.patience": 20, "distillation.cache_dir": "kd-cache/pos-teachers-t192"})
+    # Other student settings as well: not the default baseline's run, so no comparison.
+    _record(results, "students-w64t/posterior/seed-0", "student", "posterior", {"en": 0.9, "ta": 0.7},
+            variant="w64t", teacher_variant="t192", overrides={"training.patience": 20, "width": 64})
+    data = load_report_data(results, ["en", "ta"])
+    assert data.baseline("t192") is data.baseline() and data.baseline("w64t") is None
+    assert data.baseline("w64") is None  # the default teachers taught it: its own settings
+    text = "\n".join(verdicts(data))
+    assert ("**t192**: best KD method on dev is Posterior (2 seeds): Avg 89.75 ± 0.35 vs the "
+            "baseline's (the default one: these students differ from it only in their teachers) "
+            "81.00 ± 1.41 (2 seeds)") in text
+    assert "**w64t**" not in text
+    table = render_markdown(data).split("## Variant `t192`")[1]
+    assert "| Teachers | 2 |" in table and "| Posterior | 2 |" in table
 
 
 def test_one_seed_never_meets_the_spread_bar(tmp_path: Path) -> None:
