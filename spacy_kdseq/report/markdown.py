@@ -77,8 +77,9 @@ def verdicts(report: ReportData) -> List[str]:
         base, kd = report.baseline(variant), best_kd(report, variant)
         if base is None or kd is None:
             continue
-        shared = " (the default one: these students differ from it only in their teachers)" \
-            if base.variant != variant else ""
+        owner = "default" if base.variant == DEFAULT_VARIANT else f"`{base.variant}`"
+        shared = "" if base.variant == variant else \
+            f" (the {owner} one: these students differ from its students only in their teachers)"
         b, k = base.average(langs, metric), kd.average(langs, metric)
         if b is None or k is None:
             continue

@@ -123,21 +123,24 @@ class ReportData:
     def baseline(self, variant: str = DEFAULT_VARIANT) -> Optional[Row]:
         """The baseline (method `none`) that `variant`'s KD students compare with.
 
-        A variant's own, if it has one. A variant whose students differ from the default
-        ones only in their teachers (a teacher variant) shares the default baseline:
-        method `none` learns from no teacher, so it would be the same run.
+        A variant's own, if it has one. Students that differ from another variant's only
+        in their teachers (they were taught by a teacher variant) share that variant's
+        baseline, the default one first: method `none` learns from no teacher, so it would
+        be the same run.
         """
         own = next((r for r in self.students(variant) if r.name == "none"), None)
         if own is not None or variant == DEFAULT_VARIANT:
             return own
-        default = next((r for r in self.students() if r.name == "none"), None)
         taught = [record for row in self.students(variant) for record in row.records]
-        if default is None or not taught:
+        if not taught or any(
+            record.get("teacher_variant", DEFAULT_VARIANT) == DEFAULT_VARIANT for record in taught
+        ):
             return None
-        settings = {_student_settings(record) for record in default.records}
-        if all(record.get("teacher_variant", DEFAULT_VARIANT) != DEFAULT_VARIANT
-               and _student_settings(record) in settings for record in taught):
-            return default
+        wanted = {_student_settings(record) for record in taught}
+        for other in [DEFAULT_VARIANT, *self.variants]:
+            base = next((r for r in self.students(other) if r.name == "none"), None)
+            if base is not None and wanted <= {_student_settings(record) for record in base.records}:
+                return base
         return None
 
 

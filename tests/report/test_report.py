@@ -87,17 +87,25 @@ def test_a_teacher_variant_shares_the_default_baseline(results: Path) -> None:
         _record(results, f"students-t192/posterior/seed-{seed}", "student", "posterior",
                 {"en": en, "ta": 0.82}, seed=seed, dev=0.86, variant="t192", teacher_variant="t192",
                 overrides={"training.patience": 20, "distillation.cache_dir": "kd-cache/pos-teachers-t192"})
-    # Other student settings as well: not the default baseline's run, so no comparison.
+    # Smaller students taught by them compare with the smaller baseline; settings that no
+    # baseline has leave a variant without a comparison.
+    small = {"training.patience": 20, "width": 64}
+    _record(results, "students-w64/none/seed-0", "student", "none", {"en": 0.8, "ta": 0.6},
+            variant="w64", overrides=small)
     _record(results, "students-w64t/posterior/seed-0", "student", "posterior", {"en": 0.9, "ta": 0.7},
-            variant="w64t", teacher_variant="t192", overrides={"training.patience": 20, "width": 64})
+            variant="w64t", teacher_variant="t192", overrides=small)
+    _record(results, "students-w32t/posterior/seed-0", "student", "posterior", {"en": 0.9, "ta": 0.7},
+            variant="w32t", teacher_variant="t192", overrides={"training.patience": 20, "width": 32})
     data = load_report_data(results, ["en", "ta"])
-    assert data.baseline("t192") is data.baseline() and data.baseline("w64t") is None
-    assert data.baseline("w64") is None  # the default teachers taught it: its own settings
+    assert data.baseline("t192") is data.baseline()
+    assert data.baseline("w64t") is data.baseline("w64") and data.baseline("w64").variant == "w64"
+    assert data.baseline("w32t") is None
     text = "\n".join(verdicts(data))
     assert ("**t192**: best KD method on dev is Posterior (2 seeds): Avg 89.75 ± 0.35 vs the "
-            "baseline's (the default one: these students differ from it only in their teachers) "
-            "81.00 ± 1.41 (2 seeds)") in text
-    assert "**w64t**" not in text
+            "baseline's (the default one: these students differ from its students only in their "
+            "teachers) 81.00 ± 1.41 (2 seeds)") in text
+    assert "**w64t**: best KD method on dev is Posterior (1 seed): Avg 80.00 vs the baseline's (the `w64` one" in text
+    assert "**w32t**" not in text
     table = render_markdown(data).split("## Variant `t192`")[1]
     assert "| Teachers | 2 |" in table and "| Posterior | 2 |" in table
 
