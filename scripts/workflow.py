@@ -235,6 +235,21 @@ def annotate(
               _backend(backend, ray_address, unit_cpus))
 
 
+def _teachers(task: str, root: Path, langs: List[str], teacher_variant: str) -> Dict[str, str]:
+    """{lang: model-best} of the variant's teachers; fails with the command that trains them."""
+    from spacy_kdseq.workflow.plan import teacher_model
+
+    teachers = {lang: teacher_model(root, task, lang, teacher_variant) for lang in langs}
+    missing = [str(path) for path in teachers.values() if not path.exists()]
+    if missing:
+        msg.fail(f"No teacher model at {', '.join(missing)}.",
+                 f"Train the teachers first: the teachers step (project.yml: {task}-teachers, "
+                 f"with --vars.teacher_variant {teacher_variant} and that variant's "
+                 f"teacher_overrides), i.e. python scripts/workflow.py teachers {task} --root {root} "
+                 f"--variant {teacher_variant} --langs ...", exits=1)
+    return {lang: str(path) for lang, path in teachers.items()}
+
+
 def _annotate(
     task: str, root: Path, langs: List[str], teacher_variant: str, gpu_id: int,
     backend: Dict[str, Any], check: bool = True,
@@ -242,9 +257,8 @@ def _annotate(
     from spacy_kdseq.errors import KDSeqError
     from spacy_kdseq.workflow.annotation import annotate_teachers
     from spacy_kdseq.workflow.backends import UnitsFailed
-    from spacy_kdseq.workflow.plan import teacher_model
 
-    teachers = {lang: str(teacher_model(root, task, lang, teacher_variant)) for lang in langs}
+    teachers = _teachers(task, root, langs, teacher_variant)
     _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg "
           f"--paths.train {root / 'corpus' / task / 'train'} --backend {backend['backend']}")
     try:
@@ -276,6 +290,8 @@ def distill(
     )
     todo = _pending(units)
     options = _backend(backend, ray_address, unit_cpus)
+    if any(unit.name != "none" for unit in todo):
+        _teachers(task, root, _split_langs(langs), teacher_variant)
     if backend != "serial" and any(unit.name != "none" for unit in todo):
         # Parallel students must find the knowledge cache complete, or each would build
         # the missing entries and write the cache's manifest at the same time.

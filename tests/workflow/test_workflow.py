@@ -2,6 +2,8 @@
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,3 +169,14 @@ def test_teacher_variants_teach_their_own_students(root: Path) -> None:
     assert pending([default_taught]) == []
     with pytest.raises(ValueError, match=r"E405.*teachers: 'default' → 'w48'"):
         pending([unit])
+
+
+@pytest.mark.parametrize("step", [["annotate", "ner"], ["distill", "ner", "--methods", "none posterior"]])
+def test_steps_name_the_teachers_to_train_first(tmp_path: Path, step) -> None:
+    command = [sys.executable, "scripts/workflow.py", *step, "--root", str(tmp_path), "--langs", "es nl",
+               "--teacher-variant", "w192"]
+    out = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1
+    text = " ".join((out.stdout + out.stderr).split())
+    assert f"No teacher model at {tmp_path}/training/ner/teachers-w192/es/model-best" in text
+    assert "teachers ner --root" in text and "--variant w192" in text
