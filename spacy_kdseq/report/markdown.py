@@ -91,6 +91,7 @@ def verdicts(report: ReportData) -> List[str]:
             f"the baseline's{shared} {fmt(b)} ({_seeds(b.n)}), a gain of {100 * gain:+.2f}; the larger std is "
             f"{100 * margin:.2f}. Beats the baseline by more than its spread: "
             f"**{'yes' if met else 'no'}**" + ("" if b.n > 1 and k.n > 1 else " (needs ≥ 2 seeds each)") + "."
+            + _teacher_choice(report, kd, base.variant, owner)
         )
     kd = best_kd(report)
     k = kd.average(langs, metric) if kd else None
@@ -112,6 +113,18 @@ def verdicts(report: ReportData) -> List[str]:
             out.append(f"- Zero-shot: {kd.label} Avg {fmt(z)} vs the best single teacher's "
                        f"{fmt(t)}: {100 * gain:+.2f}; at least +2.00: **{'yes' if gain >= 0.02 else 'no'}**.")
     return out or ["- Not enough runs yet (a baseline and a KD method are needed)."]
+
+
+def _teacher_choice(report: ReportData, kd: Row, owner_variant: str, owner: str) -> str:
+    """For students of a teacher variant: whether dev picks them over the students of the
+    variant whose baseline they share (the same students, taught by the usual teachers)."""
+    rival = best_kd(report, owner_variant) if kd.variant != owner_variant else None
+    if rival is None or kd.dev is None or rival.dev is None:
+        return ""
+    picked = kd.dev.mean > rival.dev.mean
+    return (f" On dev (mean best dev score) it scores {fmt(kd.dev)} against {fmt(rival.dev)} for the "
+            f"{owner} students' best, {rival.label}: dev {'picks' if picked else 'does not pick'} "
+            f"these teachers' students.")
 
 
 def _seeds(n: int) -> str:

@@ -104,6 +104,9 @@ def test_a_teacher_variant_shares_the_default_baseline(results: Path) -> None:
     assert ("**t192**: best KD method on dev is Posterior (2 seeds): Avg 89.75 ± 0.35 vs the "
             "baseline's (the default one: these students differ from its students only in their "
             "teachers) 81.00 ± 1.41 (2 seeds)") in text
+    # the usual teachers' best KD student, Structure, has dev 85.00 against their 86.00
+    assert ("On dev (mean best dev score) it scores 86.00 ± 0.00 against 85.00 ± 0.00 for the default "
+            "students' best, Structure: dev picks these teachers' students.") in text
     assert "**w64t**: best KD method on dev is Posterior (1 seed): Avg 80.00 vs the baseline's (the `w64` one" in text
     assert "**w32t**" not in text
     table = render_markdown(data).split("## Variant `t192`")[1]
