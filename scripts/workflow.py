@@ -290,9 +290,10 @@ def distill(
     )
     todo = _pending(units)
     options = _backend(backend, ray_address, unit_cpus)
-    if any(unit.name != "none" for unit in todo):
+    taught = any(unit.name != "none" for unit in todo)
+    if taught:
         _teachers(task, root, _split_langs(langs), teacher_variant)
-    if backend != "serial" and any(unit.name != "none" for unit in todo):
+    if backend != "serial" and taught:
         # Parallel students must find the knowledge cache complete, or each would build
         # the missing entries and write the cache's manifest at the same time.
         _annotate(task, root, _split_langs(langs), teacher_variant, gpu_id, options, check=False)
