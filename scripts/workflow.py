@@ -237,7 +237,7 @@ def annotate(
 
 def _teachers(task: str, root: Path, langs: List[str], teacher_variant: str) -> Dict[str, str]:
     """{lang: model-best} of the variant's teachers; fails with the command that trains them."""
-    from spacy_kdseq.workflow.plan import teacher_model
+    from spacy_kdseq.workflow.layout import teacher_model
 
     teachers = {lang: teacher_model(root, task, lang, teacher_variant) for lang in langs}
     missing = [str(path) for path in teachers.values() if not path.exists()]
@@ -290,13 +290,13 @@ def distill(
     )
     todo = _pending(units)
     options = _backend(backend, ray_address, unit_cpus)
-    taught = any(unit.name != "none" for unit in todo)
-    if taught:
-        _teachers(task, root, _split_langs(langs), teacher_variant)
-    if backend != "serial" and taught:
-        # Parallel students must find the knowledge cache complete, or each would build
-        # the missing entries and write the cache's manifest at the same time.
-        _annotate(task, root, _split_langs(langs), teacher_variant, gpu_id, options, check=False)
+    if any(unit.name != "none" for unit in todo):
+        if backend == "serial":
+            _teachers(task, root, _split_langs(langs), teacher_variant)
+        else:
+            # Parallel students must find the knowledge cache complete, or each would build
+            # the missing entries and write the cache's manifest at the same time.
+            _annotate(task, root, _split_langs(langs), teacher_variant, gpu_id, options, check=False)
     _run(todo, options)
 
 

@@ -21,7 +21,7 @@ from ..distill.teachers import Teacher, TeacherPipeline, annotate, union_tag_nam
 from ..distill.train import Prepared, prepare, read_setup, read_train_corpus
 from ..lang import get_doc_lang
 from .backends import run_units
-from .plan import knowledge_cache
+from .layout import knowledge_cache
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,9 @@
 """Which units a workflow step consists of, and which of them still have to run.
 
-Layout under ROOT (`.` for the full experiment, `smoke` for the smoke workflow)::
-
-    corpus/<task>/<split>/<lang>.spacy
-    training/<task>/teachers[-<variant>]/<lang>/           model-best, model-last, train-log.jsonl
-    training/<task>/students[-<variant>]/<method>/seed-<n>/   taught by teachers[-<teacher variant>]
-    training/<task>/spacy[-<variant>]/<lang or xx>/
-    results/<task>/<same relative path>.json                  one run record per unit
-    kd-cache/<task>/                                          the default teachers' knowledge
-    kd-cache/<task>-teachers-<teacher variant>/               another teacher variant's
-
-A unit is done when its record exists (and, for teachers, which later steps need,
-its model too). A record made with other settings than the unit asks for is never
-silently reused or overwritten: that is an error naming both.
+Where each run goes is `layout.py`. A unit is done when its record exists (and, for
+teachers, which later steps need, its model too). A record made with other settings
+than the unit asks for is never silently reused or overwritten: that is an error
+naming both.
 """
 import json
 from functools import lru_cache
@@ -20,31 +11,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from ..errors import Errors, KDSeqError
+from .layout import knowledge_cache, run_paths, teacher_model
 from .units import TrainUnit
 
 SPACY_XX = "xx"
-
-
-def _kind_dir(kind: str, variant: str) -> str:
-    base = {"teacher": "teachers", "student": "students", "spacy": "spacy"}[kind]
-    return base if variant == "default" else f"{base}-{variant}"
-
-
-def _paths(root: Path, task: str, kind: str, variant: str, *parts: str) -> tuple:
-    rel = Path(_kind_dir(kind, variant), *parts)
-    return root / "training" / task / rel, (root / "results" / task / rel).with_suffix(".json")
-
-
-def teacher_model(root: Path, task: str, lang: str, variant: str = "default") -> Path:
-    """Where the teacher of `lang` is (students and annotation read it)."""
-    return _paths(root, task, "teacher", variant, lang)[0] / "model-best"
-
-
-def knowledge_cache(root: Path, task: str, teacher_variant: str = "default") -> Path:
-    """The knowledge cache of a teacher variant: its own directory, since a cache holds one
-    entry per training file and language and another teacher's entry would replace it."""
-    name = task if teacher_variant == "default" else f"{task}-teachers-{teacher_variant}"
-    return root / "kd-cache" / name
 
 
 def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
@@ -59,7 +29,7 @@ def teacher_units(
     corpus = root / "corpus" / task
     units = []
     for lang in langs:
-        output, record = _paths(root, task, "teacher", variant, lang)
+        output, record = run_paths(root, task, "teacher", variant, lang)
         units.append(TrainUnit(
             task=task, kind="teacher", name=lang, config=Path(f"configs/teacher-{task}.cfg"),
             output=output, record=record, train=corpus / "train" / f"{lang}.spacy",
@@ -82,7 +52,7 @@ def student_units(
     units = []
     for method in methods:
         for seed in seeds:
-            output, record = _paths(root, task, "student", variant, method, f"seed-{seed}")
+            output, record = run_paths(root, task, "student", variant, method, f"seed-{seed}")
             settings = {
                 "distillation.method": method,
                 "distillation.cache_dir": str(knowledge_cache(root, task, teacher_variant)),
@@ -107,14 +77,14 @@ def spacy_units(
     config = Path(f"configs/spacy-{task}.cfg")
     units = []
     for lang in langs:
-        output, record = _paths(root, task, "spacy", "default", lang)
+        output, record = run_paths(root, task, "spacy", "default", lang)
         units.append(TrainUnit(
             task=task, kind="spacy", name=lang, config=config, output=output, record=record,
             train=corpus / "train" / f"{lang}.spacy", dev=corpus / "dev" / f"{lang}.spacy",
             train_langs=(lang,), test_files=_test_files(root, task, [lang, *zero_shot]),
             overrides=dict(overrides), gpu_id=gpu_id,
         ))
-    output, record = _paths(root, task, "spacy", "default", SPACY_XX)
+    output, record = run_paths(root, task, "spacy", "default", SPACY_XX)
     units.append(TrainUnit(
         task=task, kind="spacy", name=SPACY_XX, config=config, output=output, record=record,
         train=corpus / "train", dev=corpus / "dev", train_langs=tuple(langs),

@@ -17,7 +17,8 @@ from spacy_kdseq.distill.train import prepare
 from spacy_kdseq.workflow import units as units_module
 from spacy_kdseq.workflow.annotation import annotate_config
 from spacy_kdseq.workflow.backends import UnitsFailed, run_units
-from spacy_kdseq.workflow.plan import pending, teacher_model
+from spacy_kdseq.workflow.layout import teacher_model
+from spacy_kdseq.workflow.plan import pending
 from spacy_kdseq.workflow.units import run_unit
 
 from .test_workflow import LANGS, REPO, TINY, _label, _students, root  # noqa: F401 (fixture)

@@ -10,7 +10,8 @@ import pytest
 
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.workflow.backends import UnitsFailed, run_serial
-from spacy_kdseq.workflow.plan import pending, student_units, teacher_model, teacher_units
+from spacy_kdseq.workflow.layout import teacher_model
+from spacy_kdseq.workflow.plan import pending, student_units, teacher_units
 from spacy_kdseq.workflow import units as units_module
 from spacy_kdseq.workflow.annotation import annotate_teachers
 from spacy_kdseq.workflow.units import run_unit
