@@ -121,10 +121,18 @@ def _teacher_choice(report: ReportData, kd: Row, owner_variant: str, owner: str)
     rival = best_kd(report, owner_variant) if kd.variant != owner_variant else None
     if rival is None or kd.dev is None or rival.dev is None:
         return ""
-    picked = kd.dev.mean > rival.dev.mean
+    # The bars' rule: a lead inside the seeds' spread is a tie, and a tie keeps the usual teachers.
+    gap = kd.dev.mean - rival.dev.mean
+    spread = max(kd.dev.std or 0.0, rival.dev.std or 0.0)
+    if gap > spread:
+        choice = "dev picks these teachers' students"
+    elif gap > 0:
+        choice = (f"a tie ({100 * gap:+.2f}, within the larger std {100 * spread:.2f}): dev does "
+                  f"not pick these teachers' students")
+    else:
+        choice = "dev does not pick these teachers' students"
     return (f" On dev (mean best dev score) it scores {fmt(kd.dev)} against {fmt(rival.dev)} for the "
-            f"{owner} students' best, {rival.label}: dev {'picks' if picked else 'does not pick'} "
-            f"these teachers' students.")
+            f"{owner} students' best, {rival.label}: {choice}.")
 
 
 def _seeds(n: int) -> str:

@@ -113,6 +113,18 @@ def test_a_teacher_variant_shares_the_default_baseline(results: Path) -> None:
     assert "| Teachers | 2 |" in table and "| Posterior | 2 |" in table
 
 
+def test_a_teacher_variant_inside_the_dev_spread_is_a_tie(results: Path) -> None:
+    # Structure's two default seeds both have dev 0.85; these students lead by 0.5 with a
+    # std of 1.41 over their own two seeds: a tie, so dev keeps the usual teachers.
+    for seed, dev in enumerate([0.845, 0.865]):
+        _record(results, f"students-t192/posterior/seed-{seed}", "student", "posterior",
+                {"en": 0.97, "ta": 0.82}, seed=seed, dev=dev, variant="t192", teacher_variant="t192",
+                overrides={"training.patience": 20, "distillation.cache_dir": "kd-cache/pos-teachers-t192"})
+    text = "\n".join(verdicts(load_report_data(results, ["en", "ta"])))
+    assert ("it scores 85.50 ± 1.41 against 85.00 ± 0.00 for the default students' best, Structure: "
+            "a tie (+0.50, within the larger std 1.41): dev does not pick these teachers' students.") in text
+
+
 def test_one_seed_never_meets_the_spread_bar(tmp_path: Path) -> None:
     _record(tmp_path, "students/none/seed-0", "student", "none", {"en": 0.5, "ta": 0.5}, dev=0.5)
     _record(tmp_path, "students/posterior/seed-0", "student", "posterior", {"en": 0.9, "ta": 0.9}, dev=0.9)
