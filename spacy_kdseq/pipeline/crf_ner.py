@@ -12,7 +12,7 @@ from thinc.types import Ints1d
 from .. import tagsets
 from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
-from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, _preview
+from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, preview_text
 from .gold import ner_tag_ids
 
 # The schemes (of `tagsets.SCHEMES`) whose gold `_gold_tag_names` derives from spaCy's
@@ -116,7 +116,7 @@ class CRFEntityRecognizer(CRFPipe):
         except ValueError as err:
             raise KDSeqError(
                 Errors.E107.format(
-                    name=self.name, index=index, text=_preview(example.reference),
+                    name=self.name, index=index, text=preview_text(example.reference),
                     error=" ".join(str(err).split()),
                 )
             ) from err

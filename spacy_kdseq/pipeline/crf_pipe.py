@@ -177,7 +177,7 @@ class CRFPipe(TrainablePipe):
                 label = name.partition("-")[2] if self.scheme else name
                 raise KDSeqError(
                     Errors.E106.format(
-                        name=self.name, index=index, text=_preview(example.reference),
+                        name=self.name, index=index, text=preview_text(example.reference),
                         what="entity type" if self.scheme else "tag",
                         label=label, labels=list(self.labels),
                     )
@@ -376,6 +376,7 @@ def _gold_loss(
     return pipe.get_loss(examples, scores)
 
 
-def _preview(doc: Doc, n_chars: int = 60) -> str:
+def preview_text(doc: Doc, n_chars: int = 60) -> str:
+    """The doc's text on one line, cut to `n_chars`: how error messages show a doc."""
     text = " ".join(doc.text.split())
     return text if len(text) <= n_chars else text[: n_chars - 1] + "…"
