@@ -206,6 +206,11 @@ class Errors(metaclass=_ErrorsWithCodes):
             "`gold_preproc = true` makes a new Doc for each sentence of a doc with "
             "sentence boundaries (every one-token doc) and copies no categories. Use "
             "`@readers = \"spacy-kdseq.Corpus.v1\"` in [corpora.train] (same settings).")
+    E330 = ("[distillation] method {method!r} distils, but none of the training docs has a "
+            "teacher: docs per language {langs}, teachers {teachers}. Every doc would train "
+            "on gold alone, so the student would be the baseline under another name. Make "
+            "the codes in [distillation.teachers] match the corpus's (`spacy kdseq convert "
+            "--lang`), or train with method \"none\" for the baseline.")
     # --- E4xx: project workflow and report ---------------------------------
     E401 = ("report: no run records in {path}. The workflow writes one per finished run "
             "(`spacy project run ner`, or its -teachers / -distill / -spacy steps) under "

@@ -88,7 +88,7 @@ def prepare(config: Config, *, force: bool = False) -> Prepared:
     labels = union_labels(list(teachers.values()), _warn)
     tag_names = union_tag_names(list(teachers.values()))
     by_file = read_train_corpus(resolved, settings)
-    _warn_unmatched(by_file, settings)
+    _check_taught(_docs_per_lang(by_file), settings)
     cache = KnowledgeCache(Path(settings.cache_dir))
     knowledge: Dict[str, List[Knowledge]] = defaultdict(list)
     for lang, teacher in teachers.items():
@@ -137,14 +137,25 @@ def read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path,
     return by_file
 
 
-def _warn_unmatched(by_file: Dict[Path, Dict[str, list]], settings: DistillSettings) -> None:
-    """Warn, with counts, about docs no teacher will teach and teachers with no docs:
-    a mistyped language code (`convert --lang esp`) would otherwise turn KD off quietly."""
+def _docs_per_lang(by_file: Dict[Path, Dict[str, list]]) -> Dict[str, int]:
+    """Number of training docs per language, over every training file."""
     counts: Dict[str, int] = defaultdict(int)
     for docs_by_lang in by_file.values():
         for lang, docs in docs_by_lang.items():
             counts[lang] += len(docs)
-    untaught = {lang: n for lang, n in sorted(counts.items()) if lang not in settings.teachers}
+    return dict(sorted(counts.items()))
+
+
+def _check_taught(counts: Dict[str, int], settings: DistillSettings) -> None:
+    """Refuse a run that no teacher can teach, and warn, with counts, about docs no
+    teacher will teach and teachers with no docs: a mistyped language code
+    (`convert --lang esp`) would otherwise turn KD off quietly."""
+    if not any(lang in settings.teachers for lang in counts):
+        # Every doc would train on gold alone: the baseline, under a KD method's name.
+        raise KDSeqError(Errors.E330.format(
+            method=settings.method, langs=counts, teachers=sorted(settings.teachers),
+        ))
+    untaught = {lang: n for lang, n in counts.items() if lang not in settings.teachers}
     if untaught:
         _warn(Warnings.W303.format(
             counts=", ".join(f"{n} {lang!r}" for lang, n in untaught.items()),
@@ -152,7 +163,7 @@ def _warn_unmatched(by_file: Dict[Path, Dict[str, list]], settings: DistillSetti
         ))
     idle = [lang for lang in sorted(settings.teachers) if lang not in counts]
     if idle:
-        _warn(Warnings.W304.format(idle=idle, langs=dict(sorted(counts.items()))))
+        _warn(Warnings.W304.format(idle=idle, langs=counts))
 
 
 def student_config(config: Config, prepared: Prepared) -> Config:

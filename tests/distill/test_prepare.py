@@ -263,6 +263,17 @@ def test_untaught_docs_and_idle_teachers_are_counted(kd_data, tmp_path):
     assert any("W304" in m and "['de']" in m and "'es': 150" in m for m in messages), messages
 
 
+def test_a_run_that_no_teacher_can_teach_is_refused(kd_data, tmp_path):
+    """Teachers keyed by codes the corpus does not use (e.g. 'esp' for 'es') would leave
+    every doc on gold alone: the baseline, trained under a KD method's name."""
+    config = _config(kd_data, tmp_path / "cache")
+    teachers = config["distillation"]["teachers"]
+    config["distillation"]["teachers"] = {"esp": teachers["es"], "ned": teachers["nl"]}
+    with pytest.raises(ValueError, match=r"E330.*'posterior'.*'es': 150.*'esp', 'ned'"):
+        prepare(config)
+    assert not (tmp_path / "cache").exists()
+
+
 def test_cache_dir_that_is_a_file(kd_data, tmp_path):
     (tmp_path / "cache").write_text("not a directory")
     with pytest.raises(ValueError, match="E327"):
