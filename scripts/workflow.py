@@ -72,7 +72,9 @@ def _sources(task: str, lang: str, assets: Path) -> Dict[str, Path]:
         msg.fail(f"No UD treebank configured for language {lang!r}; known: {sorted(UD)}", exits=1)
     folder, prefix = UD[lang]
     files = {split: assets / "ud" / folder / f"{prefix}-ud-{split}.conllu" for split in SPLITS}
-    return {split: path for split, path in files.items() if path.exists()}
+    if not files["train"].exists():
+        del files["train"]  # this treebank trains on its dev file minus a carved-out dev split
+    return files
 
 
 @app.command("data")
@@ -121,6 +123,14 @@ def convert(
         jobs.append((lang, "test", sources["test"], test_limit or None, None))
     for lang in _split_langs(zero_shot):
         jobs.append((lang, "test", _sources(task, lang, Path("assets"))["test"], test_limit or None, None))
+    missing = [str(job[2]) for job in jobs if not job[2].is_file()]
+    if missing:
+        # Checked before anything is written: an empty corpus folder would satisfy the
+        # next step's dependency and fail there, far from the cause.
+        msg.fail(f"{len(missing)} corpus file(s) missing from assets/: {', '.join(missing[:3])}"
+                 f"{' …' if len(missing) > 3 else ''}",
+                 "Link them from vars.local_data with `spacy project run data`, or download "
+                 "them with `spacy project assets`.", exits=1)
     for lang, split, source, limit, dev_output in jobs:
         output = out / split / f"{lang}.spacy"
         output.parent.mkdir(parents=True, exist_ok=True)

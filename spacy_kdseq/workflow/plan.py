@@ -126,7 +126,22 @@ def pending(units: Sequence[TrainUnit], *, need_model: bool = False) -> List[Tra
             ))
         if need_model and not (unit.output / "model-best").exists():
             todo.append(unit)
+    _check_corpus(todo)
     return todo
+
+
+def _check_corpus(units: Sequence[TrainUnit]) -> None:
+    """Refuse to start units whose corpus files are missing: each would fail deep inside
+    spaCy's corpus reader, one after another, instead of naming the step to run first."""
+    missing = sorted({
+        str(path) for unit in units for path in (unit.train, unit.dev, *unit.test_files)
+        if not path.exists()
+    })
+    if missing:
+        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise KDSeqError(Errors.E407.format(
+            n=len(missing), files=shown, task=units[0].task,
+        ))
 
 
 @lru_cache(maxsize=None)

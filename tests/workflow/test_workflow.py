@@ -174,6 +174,12 @@ def test_teacher_variants_teach_their_own_students(root: Path) -> None:
 
 @pytest.mark.parametrize("step", [["annotate", "ner"], ["distill", "ner", "--methods", "none posterior"]])
 def test_steps_name_the_teachers_to_train_first(tmp_path: Path, step) -> None:
+    corpus = tmp_path / "corpus" / "ner"
+    (corpus / "train").mkdir(parents=True)
+    (corpus / "dev").mkdir()
+    (corpus / "test").mkdir()
+    for lang in LANGS:
+        (corpus / "test" / f"{lang}.spacy").touch()
     command = [sys.executable, "scripts/workflow.py", *step, "--root", str(tmp_path), "--langs", "es nl",
                "--teacher-variant", "w192"]
     out = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
@@ -181,3 +187,29 @@ def test_steps_name_the_teachers_to_train_first(tmp_path: Path, step) -> None:
     text = " ".join((out.stdout + out.stderr).split())
     assert f"No teacher model at {tmp_path}/training/ner/teachers-w192/es/model-best" in text
     assert "teachers ner --root" in text and "--variant w192" in text
+
+
+@pytest.mark.parametrize("step", [["teachers", "ner"], ["spacy", "ner"], ["distill", "ner", "--methods", "none"]])
+def test_training_steps_name_the_convert_step_first(tmp_path: Path, step) -> None:
+    """Without the converted corpus a step fails at once, naming the step that makes it,
+    instead of every unit failing inside spaCy's corpus reader."""
+    command = [sys.executable, "scripts/workflow.py", *step, "--root", str(tmp_path), "--langs", "es nl"]
+    out = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1
+    text = " ".join((out.stdout + out.stderr).split())
+    assert "[E407]" in text and f"{tmp_path}/corpus/ner/test/es.spacy" in text
+    assert "spacy project run ner-convert" in text
+    assert not (tmp_path / "training").exists()
+
+
+@pytest.mark.parametrize("task,langs", [("ner", "es"), ("pos", "ta")])
+def test_convert_without_the_raw_corpora_writes_nothing(tmp_path: Path, task: str, langs: str) -> None:
+    """An empty corpus folder would satisfy the next step's dependency in project.yml."""
+    command = [sys.executable, str(REPO / "scripts" / "workflow.py"), "convert", task, "--root", "out",
+               "--langs", langs]
+    out = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)  # no assets/ here
+    assert out.returncode == 1
+    text = " ".join((out.stdout + out.stderr).split())
+    assert "corpus file(s) missing from assets/" in text and "spacy project run data" in text
+    assert "Traceback" not in text
+    assert not (tmp_path / "out").exists()
