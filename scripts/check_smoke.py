@@ -3,9 +3,12 @@
 Every expected file exists (corpora, teachers, one run record per teacher, stock-spaCy
 model, student method and seed, the report and its figures); each report has every row
 and language; every score is in [0, 1]; every student scores clearly above a
-majority-label baseline on each task; with --rerun-log, a second run skipped every step.
+majority-label baseline on each task; the README's Python snippets, which load the smoke
+students, run as written; with --rerun-log, a second run skipped every step.
 """
 import json
+import re
+import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -102,12 +105,28 @@ def check_task(
     return errors
 
 
+def readme_snippets(readme: Path = Path("README.md")) -> List[str]:
+    """Run every ```python block of the README as written (they load `smoke/…` models)."""
+    errors = []
+    blocks = re.findall(r"^```python\n(.*?)^```", readme.read_text(encoding="utf8"), re.M | re.S)
+    if not blocks:
+        errors.append(f"{readme}: no python snippet found")
+    for i, code in enumerate(blocks, 1):
+        try:
+            exec(compile(code, f"{readme} python snippet {i}", "exec"), {"__name__": "__readme__"})
+        except Exception:
+            errors.append(f"{readme} python snippet {i} failed:\n{traceback.format_exc()}")
+    return errors
+
+
 def main(root: Path = typer.Argument(Path("smoke")), rerun_log: Optional[Path] = typer.Option(None)) -> None:
     v = _vars()
     methods = v["methods"].split()
     seeds = [int(seed) for seed in v["smoke_seeds"].split()]
     errors = check_task(root, "ner", v["smoke_ner_langs"].split(), v["smoke_ner_zero_shot"].split(), methods, seeds)
     errors += check_task(root, "pos", v["smoke_pos_langs"].split(), v["smoke_pos_zero_shot"].split(), methods, seeds)
+    if root.resolve() == Path("smoke").resolve():
+        errors += readme_snippets()
     if rerun_log is not None:
         log = rerun_log.read_text(encoding="utf8")
         workflow = srsly.read_yaml("project.yml")["workflows"]["smoke"]
