@@ -225,8 +225,9 @@ class Errors(metaclass=_ErrorsWithCodes):
     E406 = ("The training log {path} holds no dev evaluation: the run stopped before "
             "training.eval_frequency steps. Lower eval_frequency or raise max_steps.")
     E407 = ("{n} corpus file(s) that the runs read are missing: {files}. Convert the corpora "
-            "first: `spacy project run {task}-convert` with the same --vars.root and "
-            "languages (it needs the raw corpora: `spacy project run data`).")
+            "first: `spacy project run {task}-convert` (`smoke-{task}-convert` for the smoke "
+            "workflow) with the same --vars.root and languages; it needs the raw corpora "
+            "(`spacy project run data`).")
     E410 = ("--backend ray needs Ray, which is not installed here ({err}). Install it with "
             "`pip install 'spacy-kdseq[ray]'`, or use --backend serial.")
     E411 = ("Could not connect to the Ray cluster at {address!r} ({err}). Start a head with "
