@@ -123,7 +123,7 @@ def convert(
         jobs.append((lang, "test", sources["test"], test_limit or None, None))
     for lang in _split_langs(zero_shot):
         jobs.append((lang, "test", _sources(task, lang, Path("assets"))["test"], test_limit or None, None))
-    missing = [str(job[2]) for job in jobs if not job[2].is_file()]
+    missing = [str(source) for _, _, source, _, _ in jobs if not source.is_file()]
     if missing:
         # Checked before anything is written: an empty corpus folder would satisfy the
         # next step's dependency and fail there, far from the cause.
