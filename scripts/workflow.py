@@ -11,7 +11,6 @@ ROOT/results/<task>/ (layout in `spacy_kdseq.workflow.plan`). Units are atomic a
 step runs only the units whose record is missing, so runs accumulate and a step never
 deletes what it was not asked to redo.
 """
-import os
 import shlex
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -110,6 +109,7 @@ def convert(
 ) -> None:
     """Convert train/dev/test of every language (test only for zero-shot ones)."""
     from spacy_kdseq.corpora import convert_corpus
+    from spacy_kdseq.errors import KDSeqError
 
     out = root / "corpus" / task
     jobs: List[Tuple[str, str, Path, Optional[int], Optional[Path]]] = []
@@ -133,22 +133,18 @@ def convert(
                  "them with `spacy project assets`.", exits=1)
     for lang, split, source, limit, dev_output in jobs:
         output = out / split / f"{lang}.spacy"
-        output.parent.mkdir(parents=True, exist_ok=True)
         extra = f" --limit {limit}" if limit else ""
         if dev_output is not None:
-            dev_output.parent.mkdir(parents=True, exist_ok=True)
             extra += f" --dev-fraction {DEV_FRACTION} --dev-output {dev_output}"
         _show(f"python -m spacy kdseq convert {source} {output} --lang {lang}{extra}")
-        # Written beside the outputs, then renamed: a killed step leaves no half corpus.
-        tmp = output.with_name(f".{output.name}.partial")
-        tmp_dev = dev_output.with_name(f".{dev_output.name}.partial") if dev_output else None
-        stats, _ = convert_corpus(
-            source, tmp, lang, limit=limit,
-            dev_fraction=DEV_FRACTION if dev_output else 0.0, dev_output=tmp_dev,
-        )
-        os.replace(tmp, output)
-        if tmp_dev is not None and dev_output is not None:
-            os.replace(tmp_dev, dev_output)
+        # convert_corpus writes beside the outputs and renames: a killed step leaves no half corpus.
+        try:
+            stats, _ = convert_corpus(
+                source, output, lang, limit=limit,
+                dev_fraction=DEV_FRACTION if dev_output else 0.0, dev_output=dev_output,
+            )
+        except KDSeqError as err:
+            msg.fail(str(err), exits=1)
         msg.info(f"{lang} {split}: {stats.summary()}")
 
 

@@ -130,6 +130,31 @@ class Errors(metaclass=_ErrorsWithCodes):
             "student's {name!r} is a {expected!r}: a teacher must solve the student's task "
             "(NER teachers for an NER student, POS teachers for a POS student).")
     E304 = ("{path}: {n_docs} training doc(s) of language {lang!r} have no teacher "
+    E225 = ("Cannot write {path}: {blocker} is a file, not a folder. Give an output path in "
+            "a folder (missing folders are created), or move that file away.")
+    E226 = ("Cannot write {path}: it is a folder, and this output is a file. Give a file "
+            "path, e.g. a new name inside that folder.")
+    E227 = ("Cannot write {path} ({err}). Give a path in a folder you can write to.")
+    E228 = ("GPU {gpu_id} cannot be used: {err}. Install CuPy for this machine's CUDA "
+            "(`pip install 'spacy[cuda12x]'`, see spaCy's install guide), or train on the "
+            "CPU with --gpu-id -1 (--vars.gpu_id -1 in `spacy project run`).")
+    E229 = ("convert: the output {output} is the input file {input}{how}; writing it would "
+            "destroy the corpus. Give the DocBin a path of its own, e.g. {example}.")
+    E230 = ("convert: --dev-output {dev} is the same file as {other}{how}; one output would "
+            "overwrite the other (or the input). Give the dev split a path of its own, "
+            "e.g. {example}.")
+    E231 = ("{reader}: the corpus has no path (path = null), so there is nothing to read. "
+            "The configs read paths.train and paths.dev: give both, e.g. `--paths.train "
+            "corpus/ner/train --paths.dev corpus/ner/dev` (a .spacy file from `spacy kdseq "
+            "convert`, or a folder of them).")
+    E232 = ("{name} ({factory}): the training corpus holds no {what}, so there are no labels "
+            "to learn. The corpus holds {holds}. {hint}")
+    E233 = ("{path} is not a DocBin (.spacy file): {what}. Make one from a CoNLL or CoNLL-U "
+            "file with `spacy kdseq convert FILE OUT.spacy --lang LANG`, or re-run the step "
+            "that wrote it (an interrupted copy?).")
+    E234 = ("{model} is not a spaCy pipeline ({err}). Give the folder of a trained pipeline "
+            "(the one holding config.cfg and meta.json, e.g. training/ner/teachers/es/"
+            "model-best), or the name of an installed one.")
             "(teachers: {teachers}) and [distillation] missing_teacher is \"error\". Add a "
             "teacher for {lang!r} or set missing_teacher = \"gold_only\".")
     E305 = ("[distillation] method {method!r} is unknown; use one of {methods}.")

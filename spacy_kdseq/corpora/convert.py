@@ -1,5 +1,6 @@
 """Corpus files to ``.spacy`` DocBins: format detection, slicing, dev carving."""
 import itertools
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Tuple
 
@@ -8,6 +9,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
 from ..errors import Errors, KDSeqError
+from ..fileio import atomic_path, check_output_file, same_file
 from ..lang import check_lang
 from ._lines import iter_lines
 from .conll import iter_conll_sentences, read_conll
@@ -94,6 +96,7 @@ def convert_corpus(
         raise KDSeqError(Errors.E219.format(limit=limit))
     if (dev_fraction > 0) != (dev_output is not None) or not 0 <= dev_fraction < 1:
         raise KDSeqError(Errors.E212.format(fraction=dev_fraction))
+    _check_outputs(Path(input_path), Path(output_path), dev_output)
     dev: set = set()
     if dev_output is not None:
         n = count_sentences(
@@ -109,9 +112,36 @@ def convert_corpus(
     for i, doc in enumerate(itertools.islice(docs, limit)):
         (dev_bin if i in dev else train_bin).add(doc)
     written = {}
-    for path, doc_bin in ((output_path, train_bin), (dev_output, dev_bin)):
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            doc_bin.to_disk(path)
-            written[Path(path)] = len(doc_bin)
+    # Both outputs are renamed into place only once both are written.
+    with ExitStack() as outputs:
+        for path, doc_bin in ((output_path, train_bin), (dev_output, dev_bin)):
+            if path is not None:
+                doc_bin.to_disk(outputs.enter_context(atomic_path(path)))
+                written[Path(path)] = len(doc_bin)
     return stats, written
+
+
+def _check_outputs(input_path: Path, output_path: Path, dev_output: Optional[Path]) -> None:
+    """Refuse an output that is the input or the other output, whatever the path spelling;
+    and a file or folder in an output's way, before anything is read."""
+    if same_file(output_path, input_path):
+        example = input_path.with_suffix(".spacy")
+        if example.suffix == input_path.suffix:
+            example = input_path.with_name(f"{input_path.stem}-docs.spacy")
+        raise KDSeqError(Errors.E229.format(
+            output=output_path, input=input_path, how=_how(output_path, input_path), example=example,
+        ))
+    if dev_output is not None:
+        for other in (output_path, input_path):
+            if same_file(dev_output, other):
+                raise KDSeqError(Errors.E230.format(
+                    dev=dev_output, other=other, how=_how(Path(dev_output), other),
+                    example=output_path.with_name(f"dev-{output_path.name}"),
+                ))
+    for path in (output_path, dev_output):
+        if path is not None:
+            check_output_file(path)
+
+
+def _how(a: Path, b: Path) -> str:
+    return "" if a == b else " (the same file by another path)"

@@ -83,3 +83,65 @@ def test_language_codes_spacy_does_not_know_are_refused(shared_data, tmp_path, l
     )
     assert result.exit_code == 1 and "E221" in flat(result.output)
     assert not out.exists()
+
+
+def _conll(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("Ana B-PER\nvive O\n\nEn O\nMadrid B-LOC\n\nSi O\n\nNo O\n", encoding="utf8")
+    return path
+
+
+@pytest.mark.parametrize("spell", ["same", "symlink", "relative"])
+def test_convert_refuses_to_write_over_its_input(tmp_path, monkeypatch, spell):
+    source = _conll(tmp_path / "in" / "self.conll")
+    before = source.read_bytes()
+    (tmp_path / "in" / "link.conll").symlink_to("self.conll")
+    monkeypatch.chdir(tmp_path)
+    output = {"same": "in/self.conll", "symlink": "in/link.conll", "relative": "in/../in/self.conll"}[spell]
+    result = runner.invoke(app, ["convert", "in/self.conll", output, "--lang", "es"])
+    assert result.exit_code == 1 and "E229" in result.output
+    assert "in/self.spacy" in flat(result.output)
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("dev", ["out/same.spacy", "out/../out/same.spacy", "in.conll"])
+def test_convert_refuses_a_dev_output_that_is_another_file_of_the_run(tmp_path, monkeypatch, dev):
+    source = _conll(tmp_path / "in.conll")
+    before = source.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["convert", "in.conll", "out/same.spacy", "--lang", "es",
+                                 "--dev-fraction", "0.5", "--dev-output", dev])
+    assert result.exit_code == 1 and "E230" in result.output
+    assert not (tmp_path / "out").exists() and source.read_bytes() == before
+
+
+def test_a_convert_killed_while_writing_keeps_the_old_output(tmp_path, monkeypatch):
+    from spacy_kdseq.corpora import convert_corpus
+
+    source = _conll(tmp_path / "in.conll")
+    train, dev = tmp_path / "out" / "train.spacy", tmp_path / "out" / "dev.spacy"
+    convert_corpus(source, train, "es", dev_fraction=0.5, dev_output=dev)
+    before = {path: path.read_bytes() for path in (train, dev)}
+
+    def killed(self):
+        raise KeyboardInterrupt
+
+    # DocBin.to_disk opens its file before it serialises: a kill in between used to
+    # leave a 0-byte output in place of the old one.
+    monkeypatch.setattr(DocBin, "to_bytes", killed)
+    with pytest.raises(KeyboardInterrupt):
+        convert_corpus(source, train, "es", dev_fraction=0.5, dev_output=dev)
+    assert {path: path.read_bytes() for path in (train, dev)} == before
+    assert sorted(p.name for p in train.parent.iterdir()) == ["dev.spacy", "train.spacy"]
+
+
+@pytest.mark.parametrize("option", ["output", "dev"])
+def test_convert_output_under_a_file_is_a_coded_error(tmp_path, option):
+    source = _conll(tmp_path / "in.conll")
+    (tmp_path / "afile").write_text("not a folder")
+    blocked, free = str(tmp_path / "afile" / "x" / "o.spacy"), str(tmp_path / "o.spacy")
+    output, dev = (blocked, free.replace("o.spacy", "d.spacy")) if option == "output" else (free, blocked)
+    result = runner.invoke(app, ["convert", str(source), output, "--lang", "es",
+                                 "--dev-fraction", "0.5", "--dev-output", dev])
+    assert result.exit_code == 1 and "E225" in result.output
+    assert "afile is a file" in flat(result.output) and not (tmp_path / "o.spacy").exists()
