@@ -4,7 +4,7 @@ from typing import Optional
 
 import typer
 from spacy.cli._util import (
-    Arg, Opt, import_code, parse_config_overrides, setup_gpu, show_validation_error,
+    Arg, Opt, import_code, parse_config_overrides, show_validation_error,
 )
 from wasabi import msg
 
@@ -37,7 +37,6 @@ def distill_cli(
 
     overrides = parse_config_overrides(ctx.args)
     import_code(code_path)
-    setup_gpu(use_gpu)
     try:
         with show_validation_error(config_path, hint_fill=False):
             distill(config_path, output_path, overrides=overrides, use_gpu=use_gpu,

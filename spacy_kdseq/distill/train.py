@@ -20,6 +20,7 @@ from spacy.training.initialize import init_nlp
 from spacy.training.loop import train
 from thinc.api import Config
 
+from ..device import setup_device
 from ..errors import Errors, KDSeqError, Warnings
 from ..lang import get_doc_lang
 from .cache import Knowledge, KnowledgeCache
@@ -195,7 +196,9 @@ def distill(
     config_path: Path, output_path: Optional[Path], *, overrides: Optional[Dict[str, Any]] = None,
     use_gpu: int = -1, force_annotate: bool = False,
 ) -> Tuple[Any, Prepared]:
-    """Validate, annotate (or reuse the cache), then train the student like `spacy train`."""
+    """Validate, annotate (or reuse the cache), then train the student like `spacy train`,
+    on GPU `use_gpu` (-1: the CPU), set up first as `spacy train` does."""
+    setup_device(use_gpu)
     config = load_distill_config(config_path, overrides)
     prepared = prepare(config, force=force_annotate)
     nlp = init_nlp(student_config(config, prepared), use_gpu=use_gpu)

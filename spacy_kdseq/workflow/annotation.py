@@ -16,6 +16,7 @@ from spacy import util
 from spacy.tokens import DocBin
 from thinc.api import Config
 
+from ..device import setup_device
 from ..distill.cache import Knowledge, KnowledgeCache
 from ..distill.teachers import Teacher, TeacherPipeline, annotate, union_tag_names
 from ..distill.train import Prepared, prepare, read_setup, read_train_corpus
@@ -75,9 +76,7 @@ def _cached(cache: KnowledgeCache, unit: AnnotateUnit) -> bool:
 def annotate_unit(unit: AnnotateUnit) -> Knowledge:
     """Run the unit's teacher over its file's docs of its language (what `prepare` does per entry)."""
     if unit.gpu_id >= 0:
-        from thinc.api import require_gpu
-
-        require_gpu(unit.gpu_id)
+        setup_device(unit.gpu_id)
     lang = unit.teacher.lang
     vocab = util.get_lang_class("xx")().vocab
     docs = [doc for doc in DocBin().from_disk(unit.corpus).get_docs(vocab) if get_doc_lang(doc) == lang]

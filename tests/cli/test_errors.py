@@ -35,3 +35,13 @@ def test_other_value_errors_keep_their_traceback(monkeypatch):
 def test_every_coded_error_is_a_value_error():
     with pytest.raises(ValueError):
         raise KDSeqError(Errors.E311)
+
+
+def test_distill_on_a_missing_gpu_is_one_coded_line():
+    from thinc.util import has_cupy_gpu
+
+    if has_cupy_gpu:
+        pytest.skip("this machine has a usable GPU")
+    result = runner.invoke(app, ["distill", str(CONFIGS / "student-ner.cfg"), "--gpu-id", "0"])
+    assert result.exit_code == 1 and "E228" in result.output and "CuPy" in result.output
+    assert "Traceback" not in result.output
