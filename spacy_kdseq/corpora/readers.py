@@ -32,21 +32,64 @@ import math
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Corpus, Example
+from spacy.training.corpus import walk_corpus
+from spacy.vocab import Vocab
 from wasabi import msg
 
 from ..errors import Errors, KDSeqError
+from .docbin import check_docbins
 from ..lang import get_doc_lang, set_doc_lang
 
 Augmenter = Callable[[Language, Example], Iterable[Example]]
 
 
 class LanguageCorpus(Corpus):
-    """spaCy's `Corpus`, whose per-sentence docs (`gold_preproc`) keep their doc's language."""
+    """spaCy's `Corpus`, whose per-sentence docs (`gold_preproc`) keep their doc's language,
+    reading only the docs of `languages` (None: every doc)."""
+
+    def __init__(self, path: Optional[Union[str, Path]], *,
+                 languages: Optional[List[str]] = None, **settings: Any) -> None:
+        super().__init__(path, **settings)
+        if languages is not None and (
+            isinstance(languages, str) or not all(isinstance(lang, str) for lang in languages)
+        ):
+            raise KDSeqError(Errors.E434.format(value=languages))
+        self.languages = None if languages is None else sorted(set(languages))
+
+    def read_docbin(self, vocab: Vocab, locs: Iterable[Union[str, Path]]) -> Iterator[Doc]:
+        if self.languages is None:
+            yield from super().read_docbin(vocab, locs)
+            return
+        # `limit` counts the docs read before this filter, as spaCy's reader counts them.
+        found = set()
+        for doc in super().read_docbin(vocab, locs):
+            lang = get_doc_lang(doc)
+            found.add(lang)
+            if lang in self.languages:
+                yield doc
+        missing = [lang for lang in self.languages if lang not in found]
+        if missing:
+            raise KDSeqError(Errors.E433.format(
+                missing=missing, path=self.path, found=sorted(str(lang) for lang in found),
+            ))
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        if self.path is None:
+            raise KDSeqError(Errors.E231)
+        try:
+            yield from super().__call__(nlp)
+        except KDSeqError:
+            raise
+        except (OSError, ValueError):
+            # spaCy's errors for a file that is missing or not a DocBin (E1014) name no
+            # file: name it, and say what it holds.
+            check_docbins(walk_corpus(self.path, ".spacy"))
+            raise
 
     def make_examples_gold_preproc(
         self, nlp: Language, reference_docs: Iterable[Doc]
@@ -72,6 +115,22 @@ def create_corpus(
                           augmenter=augmenter)
 
 
+def create_corpus_v2(
+    path: Optional[Union[str, Path]],
+    *,
+    languages: Optional[List[str]] = None,
+    gold_preproc: bool = False,
+    max_length: int = 0,
+    limit: int = 0,
+    augmenter: Optional[Augmenter] = None,
+) -> Callable[[Language], Iterator[Example]]:
+    """`spacy-kdseq.Corpus.v2`: v1 reading only the docs of `languages` (null: all), so a
+    model trains on some of the languages of a corpus folder; a listed language with no
+    docs is an error."""
+    return LanguageCorpus(path, languages=languages, gold_preproc=gold_preproc,
+                          max_length=max_length, limit=limit, augmenter=augmenter)
+
+
 def create_language_balanced_corpus(
     path: Optional[Union[str, Path]],
     *,
@@ -89,21 +148,39 @@ def create_language_balanced_corpus(
     )
 
 
+def create_language_balanced_corpus_v2(
+    path: Optional[Union[str, Path]],
+    *,
+    languages: Optional[List[str]] = None,
+    alpha: float = 0.5,
+    seed: int = 0,
+    gold_preproc: bool = False,
+    max_length: int = 0,
+    limit: int = 0,
+    augmenter: Optional[Augmenter] = None,
+) -> Callable[[Language], Iterator[Example]]:
+    """`spacy-kdseq.LanguageBalancedCorpus.v2`: v1 over the docs of `languages` only."""
+    return LanguageBalancedCorpus(
+        path, languages=languages, alpha=alpha, seed=seed, gold_preproc=gold_preproc,
+        max_length=max_length, limit=limit, augmenter=augmenter,
+    )
+
+
 class LanguageBalancedCorpus:
     """`LanguageCorpus` over `path`, with each language's docs repeated to a share ∝ n^alpha."""
 
     def __init__(
         self, path: Optional[Union[str, Path]], *, alpha: float = 0.5, seed: int = 0,
         gold_preproc: bool = False, max_length: int = 0, limit: int = 0,
-        augmenter: Optional[Augmenter] = None,
+        augmenter: Optional[Augmenter] = None, languages: Optional[List[str]] = None,
     ) -> None:
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
             raise KDSeqError(Errors.E223.format(alpha=alpha))
         self.path = path
         self.alpha = float(alpha)
         self.seed = seed
-        self.corpus = LanguageCorpus(path, gold_preproc=gold_preproc, max_length=max_length,
-                                     limit=limit, augmenter=augmenter)
+        self.corpus = LanguageCorpus(path, languages=languages, gold_preproc=gold_preproc,
+                                     max_length=max_length, limit=limit, augmenter=augmenter)
         # spaCy calls a corpus several times while it initializes (labels, the teachers'
         # knowledge, training): say what the mix is once, not every time.
         self._reported = False

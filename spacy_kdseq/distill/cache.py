@@ -13,7 +13,6 @@ does not load, is corrupt and refused rather than used.
 """
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -21,6 +20,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy
 
 from ..errors import Errors, KDSeqError, Warnings
+from ..fileio import atomic_path, check_folder, write_json_atomic
+from ..hashing import hash_file, hash_pipeline
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -46,25 +47,6 @@ def doc_key(words: Sequence[str]) -> int:
     return int.from_bytes(digest, "little") >> 1
 
 
-def hash_file(path: Path) -> str:
-    """sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as file_:
-        for chunk in iter(lambda: file_.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def hash_pipeline(path: Path) -> str:
-    """sha256 over the relative names and bytes of every file of a saved pipeline."""
-    h = hashlib.sha256()
-    root = Path(path)
-    for file_ in sorted(p for p in root.rglob("*") if p.is_file()):
-        h.update(str(file_.relative_to(root)).encode("utf8"))
-        h.update(hash_file(file_).encode("ascii"))
-    return h.hexdigest()
-
-
 def entry_key(
     teacher_hash: str, corpus_hash: str, labels: Sequence[str], component: str, lang: str
 ) -> str:
@@ -82,6 +64,7 @@ class KnowledgeCache:
         self.dir = Path(cache_dir)
         if self.dir.exists() and not self.dir.is_dir():
             raise KDSeqError(Errors.E327.format(path=self.dir))
+        check_folder(self.dir)  # before any teacher runs, not at the first write
         self.manifest_path = self.dir / MANIFEST
         self.entries: Dict[str, Dict[str, Any]] = self._read_manifest()
 
@@ -101,13 +84,9 @@ class KnowledgeCache:
         return entries
 
     def _write_manifest(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps({"format_version": FORMAT_VERSION, "entries": self.entries}, indent=2),
-            encoding="utf8",
+        write_json_atomic(
+            self.manifest_path, {"format_version": FORMAT_VERSION, "entries": self.entries}
         )
-        os.replace(tmp, self.manifest_path)
 
     def has(
         self, *, teacher_path: Path, corpus_path: Path, labels: Sequence[str], component: str,
@@ -184,10 +163,8 @@ class KnowledgeCache:
         return knowledge
 
     def _save(self, name: str, knowledge: Knowledge, meta: Dict[str, Any]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / name
-        tmp = self.dir / (name + ".tmp")
-        with tmp.open("wb") as file_:
+        with atomic_path(path) as tmp, tmp.open("wb") as file_:
             numpy.savez_compressed(
                 file_,
                 keys=knowledge.keys,
@@ -197,7 +174,6 @@ class KnowledgeCache:
                 start=knowledge.start.astype(numpy.float32),
                 end=knowledge.end.astype(numpy.float32),
             )
-        os.replace(tmp, path)
         self.entries[name] = {
             **meta,
             "file_sha256": hash_file(path),

@@ -16,9 +16,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..distill.methods import METHODS
 from ..errors import Errors, KDSeqError
-from ..workflow.records import read_records
+from ..run_record import DEFAULT_VARIANT, check_row, read_records, row_key, run_settings
 
-DEFAULT_VARIANT = "default"
 _METRIC_NAMES = {"ents_f": "NER F1", "pos_acc": "UPOS accuracy", "tag_acc": "tag accuracy"}
 _SPACY_COMPONENT = {"ner": "ner", "pos": "morphologizer"}
 
@@ -160,16 +159,15 @@ def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = Non
     tested = {lang for r in records for lang in r["test"]["languages"]}
     zero_shot = sorted(tested - set(trained) - set(langs))
     metric = _metric(task, records)
-    groups: Dict[Tuple[str, str, str], List[dict]] = defaultdict(list)
+    groups: Dict[Tuple[str, str, str, str], List[dict]] = defaultdict(list)
     for record in records:
-        if record["kind"] == "teacher" or (record["kind"] == "spacy" and record["name"] != "xx"):
-            key = (record["kind"], "*", record["variant"])
-        else:
-            key = (record["kind"], record["name"], record["variant"])
-        groups[key].append(record)
+        groups[row_key(record)].append(record)
     by_variant: Dict[str, List[Row]] = defaultdict(list)
-    for (kind, name, variant), runs in groups.items():
-        by_variant[variant].append(Row(_label(task, kind, name), kind, _row_name(kind, name), variant, runs))
+    for (_, kind, name, variant), runs in groups.items():
+        label = _label(task, kind, name)
+        # A row is a mean over seeds: only of runs made the same way.
+        check_row(runs, label if variant == DEFAULT_VARIANT else f"{label} ({variant})")
+        by_variant[variant].append(Row(label, kind, _row_name(kind, name), variant, runs))
     for rows in by_variant.values():
         rows.sort(key=_order)
     rows = by_variant.pop(DEFAULT_VARIANT, [])
@@ -178,8 +176,9 @@ def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = Non
 
 def _student_settings(record: dict) -> str:
     """A student run's settings, less those that differ between methods, seeds and teachers."""
-    ignored = ("system.seed", "distillation.method", "distillation.cache_dir")
-    return json.dumps({k: v for k, v in record["overrides"].items() if k not in ignored}, sort_keys=True)
+    settings = run_settings(record)
+    settings.pop("distillation.method", None)
+    return json.dumps(settings, sort_keys=True)
 
 
 def _row_name(kind: str, name: str) -> str:

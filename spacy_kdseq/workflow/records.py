@@ -1,42 +1,17 @@
-"""Run records: one JSON per finished training run, under ``results/<task>/``.
-
-A record is everything a results table needs about one run, so tables rebuild from
-the records alone (models and caches are never committed)::
-
-    {
-      "version": 1,
-      "task": "ner" | "pos",
-      "kind": "teacher" | "student" | "spacy",
-      "name": str,            # "es" for a teacher / spaCy model, the method for a student
-      "variant": str,         # "default", or e.g. "w64" for a smaller student
-      "teacher_variant": str, # students only: whose teachers taught it ("default" if absent)
-      "seed": int,
-      "train_langs": [str],   # languages trained on (one, or the union)
-      "overrides": {key: value},          # config overrides of this run
-      "training": {"max_steps": int, "patience": int, "eval_frequency": int,
-                   "steps": int, "best_step": int, "best_dev": float,
-                   "stopped_by": "patience" | "max_steps", "wall_seconds": float},
-      "curve": [[step, dev score], ...],  # spaCy's ConsoleLogger.v3 JSONL, per evaluation
-      "test": {...},          # spacy_kdseq.evaluation metrics (docs/evaluate.md)
-      "commit": str | null, "dirty": bool | null, "finished": str (UTC, ISO 8601),
-      "machine": {"cpu": str, "cores": int, "torch_threads": int | null,
-                  "versions": {package: version}},  # wall times compare on one machine only
-    }
+"""What a training unit measures for its run record (the schema, and what makes two
+records one report row, are in `spacy_kdseq.run_record`): the dev curve from spaCy's
+logger, the training summary, the code and machine it ran on, and the atomic write.
 """
 import json
 import os
 import platform
 import subprocess
 import tempfile
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import Errors, KDSeqError
-
-RECORD_VERSION = 1
-KINDS = ("teacher", "student", "spacy")
 
 
 def read_curve(log_path: Path) -> List[Tuple[int, float]]:
@@ -109,34 +84,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def make_record(
-    *, task: str, kind: str, name: str, variant: str, seed: int, train_langs: List[str],
-    overrides: Dict[str, Any], training: Dict[str, Any], curve: List[Tuple[int, float]],
-    test: Dict[str, Any], code: Optional[Tuple[Optional[str], Optional[bool]]] = None,
-    machine: Optional[Dict[str, Any]] = None, teacher_variant: Optional[str] = None,
-) -> Dict[str, Any]:
-    """A run record (see the module docstring) stamped with the commit and the time.
-
-    `code` is the (commit, dirty) state the run started from (default: now); `machine`
-    where it ran (default: this machine, torch threads unknown); `teacher_variant`, for
-    students, whose teachers taught it.
-    """
-    assert kind in KINDS, f"run kind {kind!r} is not one of {KINDS}"
-    commit, dirty = code if code is not None else git_state()
-    record = {
-        "version": RECORD_VERSION, "task": task, "kind": kind, "name": name,
-        "variant": variant, "seed": seed, "train_langs": list(train_langs),
-        "overrides": {key: _jsonable(value) for key, value in sorted(overrides.items())},
-        "training": training, "curve": [list(point) for point in curve], "test": test,
-        "commit": commit, "dirty": dirty,
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine if machine is not None else machine_info(),
-    }
-    if teacher_variant is not None:
-        record["teacher_variant"] = teacher_variant
-    return record
-
-
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temporary file beside `path`, then rename: never half a file."""
     path = Path(path)
@@ -150,21 +97,3 @@ def write_json_atomic(path: Path, data: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def read_records(results_dir: Path) -> List[Dict[str, Any]]:
-    """Every run record under `results_dir` (recursively), in path order."""
-    records = []
-    for path in sorted(Path(results_dir).rglob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise KDSeqError(Errors.E403.format(path=path, err=err)) from None
-        if isinstance(data, dict) and data.get("kind") in KINDS and "test" in data:
-            data["path"] = str(path)
-            records.append(data)
-    return records
-
-
-def _jsonable(value: Any) -> Any:
-    return value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 # Everything a unit runs is imported when the unit module is: a run lasts hours, and
 # code changed on disk meanwhile must not be half-imported at its end (evaluation).
@@ -26,14 +26,16 @@ from spacy.util import load_config
 from ..crf import preload_compiled
 from ..distill.train import distill
 from ..evaluation import evaluate_pipeline, load_gold
-from .records import (
-    git_state, machine_info, make_record, read_curve, summarise_training, write_json_atomic,
-)
+from ..run_record import make_record
+from . import provenance
+from .records import git_state, machine_info, read_curve, summarise_training, write_json_atomic
 
 # The compiled CRF kernels would otherwise be imported at the first dev evaluation.
 preload_compiled()
 
 LOG_NAME = "train-log.jsonl"
+# Set on a student whose corpus folder holds more languages than the unit trains on.
+LANGUAGES_KEY = "corpora.train.languages"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,12 @@ class TrainUnit:
     gpu_id: int = -1
 
     @property
+    def train_languages(self) -> Optional[List[str]]:
+        """The languages the training reader is told to keep (None: every doc it finds)."""
+        selected = self.overrides.get(LANGUAGES_KEY)
+        return None if selected is None else list(selected)
+
+    @property
     def label(self) -> str:
         """How messages name the unit, e.g. ``student posterior seed 1 (w64)``."""
         text = f"{self.task} {self.kind} {self.name}"
@@ -68,6 +76,21 @@ class TrainUnit:
         if self.kind == "student" and self.teacher_variant != "default":
             text += f" (teachers {self.teacher_variant})"
         return text
+
+    def inputs(self) -> Dict[str, Dict[str, str]]:
+        """The content hashes of every corpus file and teacher the run reads."""
+        return {
+            "corpus": provenance.corpus_hashes([self.train, self.dev, *self.test_files]),
+            "teachers": provenance.teacher_hashes(self.teachers or {}),
+        }
+
+    def encoder(self) -> str:
+        """The encoder the run trains: "cnn" or the transformer's name or directory."""
+        return provenance.config_encoder(self.config, self.all_overrides())
+
+    def settings(self) -> Dict[str, Any]:
+        """The run's whole config as it will train (uninterpolated), by `section.key`."""
+        return provenance.run_settings(self.config, self.all_overrides())
 
     def all_overrides(self) -> Dict[str, Any]:
         """Every config override of the run except the temporary log path."""
@@ -88,6 +111,10 @@ class TrainUnit:
 def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     """Train, evaluate and record one unit atomically; returns the record."""
     code = git_state()  # the code this run starts from, whatever changes while it trains
+    # What the run reads, hashed before it reads it.
+    inputs = unit.inputs()
+    settings = unit.settings()
+    train_langs = provenance.languages_read(unit.train, unit.train_languages)
     tmp = unit.output.parent / f".{unit.output.name}.partial-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
@@ -104,9 +131,12 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
         raise
     record = make_record(
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
-        train_langs=list(unit.train_langs), overrides=unit.all_overrides(), training=training,
+        train_langs=train_langs, overrides=unit.all_overrides(), training=training,
         curve=curve, test=test, code=code, machine=machine_info(torch.get_num_threads()),
         teacher_variant=unit.teacher_variant if unit.kind == "student" else None,
+        settings=settings, inputs=inputs,
+        encoder=unit.encoder(),
+        teacher_encoders=provenance.teacher_encoders(unit.teachers or {}),
     )
     write_json_atomic(unit.record, record)
     return record

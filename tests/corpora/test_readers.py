@@ -102,7 +102,8 @@ def test_every_config_of_ours_reads_with_the_language_keeping_reader():
         if path.name.startswith("spacy-"):  # stock spaCy, on purpose
             continue
         text = path.read_text()
-        assert '"spacy.Corpus.v1"' not in text and '"spacy-kdseq.Corpus.v1"' in text, path.name
+        assert '"spacy.Corpus.v1"' not in text, path.name
+        assert '"spacy-kdseq.Corpus.v1"' in text or '"spacy-kdseq.Corpus.v2"' in text, path.name
 
 
 def test_the_mix_is_reported_once_and_every_call_gives_the_same_docs(tmp_path, capsys):
@@ -114,3 +115,17 @@ def test_the_mix_is_reported_once_and_every_call_gives_the_same_docs(tmp_path, c
     first, second = ([eg.reference.text for eg in reader(nlp)] for _ in range(2))
     assert first == second
     assert capsys.readouterr().out.count("Language-balanced training corpus") == 1
+
+
+@pytest.mark.parametrize("name", ["spacy-kdseq.Corpus.v2", "spacy-kdseq.LanguageBalancedCorpus.v2"])
+def test_v2_readers_keep_only_the_listed_languages(tmp_path, name):
+    path = _corpus(tmp_path, {"en": 5, "ta": 3, "he": 2})
+    reader = registry.readers.get(name)
+    everything = list(reader(path, languages=None)(spacy.blank("xx")))
+    assert {get_doc_lang(eg.reference) for eg in everything} == {"en", "ta", "he"}
+    kept = list(reader(path, languages=["ta", "he"])(spacy.blank("xx")))
+    assert Counter(get_doc_lang(eg.reference) for eg in kept).keys() == {"ta", "he"}
+    with pytest.raises(KDSeqError, match=r"E433.*\['de'\].*\['en', 'he', 'ta'\]"):
+        list(reader(path, languages=["ta", "de"])(spacy.blank("xx")))
+    with pytest.raises(KDSeqError, match="E434"):
+        reader(path, languages="ta")

@@ -9,7 +9,8 @@ import pytest
 
 from spacy_kdseq.report import load_report_data, render_markdown, verdicts
 from spacy_kdseq.report.plot import plot_curves, plot_report
-from spacy_kdseq.workflow.records import make_record, write_json_atomic
+from spacy_kdseq.run_record import make_record
+from spacy_kdseq.workflow.records import machine_info, write_json_atomic
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -20,10 +21,12 @@ def _record(root: Path, rel: str, kind: str, name: str, scores: Dict[str, float]
     test = {"languages": {lang: {"pos_acc": v, "n_docs": 1, "n_words": 1} for lang, v in scores.items()}}
     training = {"max_steps": 100, "patience": 20, "eval_frequency": 10, "steps": 60, "best_step": 40,
                 "best_dev": dev, "stopped_by": "patience", "wall_seconds": 120.0}
+    overrides = overrides or {"training.patience": 20}
     record = make_record(task="pos", kind=kind, name=name, variant=variant, seed=seed,
-                         train_langs=list(langs), overrides=overrides or {"training.patience": 20},
+                         train_langs=list(langs), overrides=overrides,
                          training=training, curve=[(0, 0.1), (40, dev), (60, dev - 0.01)], test=test,
-                         teacher_variant=teacher_variant)
+                         teacher_variant=teacher_variant, code=("abc", False), machine=machine_info(),
+                         settings={**overrides, "distillation.method": name} if kind == "student" else overrides)
     write_json_atomic(root / f"{rel}.json", record)
 
 
@@ -197,3 +200,47 @@ def test_no_speed_ratio_across_machines(results: Path) -> None:
     cost = cost[cost.index("## Training cost"):cost.index("## Runs")]
     structure = next(line for line in cost.splitlines() if line.startswith("| Structure |"))
     assert structure.endswith("| – |")
+
+
+def _edit(path: Path, **changes) -> None:
+    record = json.loads(path.read_text())
+    for key, value in changes.items():
+        if "." in key:
+            section, sub = key.split(".", 1)
+            record[section][sub] = value
+        else:
+            record[key] = value
+    path.write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize("what,changes", [
+    ("settings", {"settings": {"training.patience": 20, "training.max_steps": 60,
+                               "distillation.method": "structure"}}),
+    ("corpus file", {"inputs": {"corpus": {"corpus/pos/train/en.spacy": "f" * 64}, "teachers": {}}}),
+    ("training languages", {"train_langs": ["en"]}),
+    ("encoder", {"encoder": "assets/encoders/e5-small"}),
+    ("teachers", {"teacher_variant": "t192"}),
+    ("teacher corpus", None),
+])
+def test_a_row_refuses_records_made_differently(results: Path, what: str, changes) -> None:
+    """Two seeds of one row that differ in settings, corpus, languages, encoder or teachers
+    never pool into one mean: the report names the row and the difference."""
+    seed0, seed1 = results / "students/structure/seed-0.json", results / "students/structure/seed-1.json"
+    if changes is None:  # the same corpus path, read with other contents by another teacher
+        what = "corpus file"
+        _edit(results / "teachers/en.json", inputs={"corpus": {"test/de.spacy": "a" * 64}, "teachers": {}})
+        _edit(results / "teachers/ta.json", inputs={"corpus": {"test/de.spacy": "b" * 64}, "teachers": {}})
+    else:
+        _edit(seed0, inputs={"corpus": {"corpus/pos/train/en.spacy": "e" * 64}, "teachers": {}})
+        _edit(seed1, **changes)
+    load_report_data(results / "students/none", ["en", "ta"])  # other rows are untouched
+    with pytest.raises(ValueError, match=r"E430.*" + what):
+        load_report_data(results, ["en", "ta"])
+
+
+def test_a_row_of_records_made_the_same_way_pools(results: Path) -> None:
+    for seed in (0, 1):
+        _edit(results / f"students/structure/seed-{seed}.json",
+              inputs={"corpus": {"corpus/pos/train/en.spacy": "e" * 64}, "teachers": {"en": "t" * 64}})
+    data = load_report_data(results, ["en", "ta"])
+    assert next(r for r in data.rows if r.name == "structure").average(["en", "ta"], "pos_acc").n == 2

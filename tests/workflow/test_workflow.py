@@ -163,11 +163,14 @@ def test_teacher_variants_teach_their_own_students(root: Path) -> None:
     (default_taught,) = student_units("ner", root, LANGS, [], ["posterior"], [0], overrides=TINY, variant="t48")
     with pytest.raises(ValueError, match=r"E405.*teachers: 'w48' → 'default'"):
         pending([default_taught])
-    # …and a record from before teacher variants existed counts as the default teachers'.
-    del student["teacher_variant"]
+    # …and a (version-1) record from before teacher variants existed counts as the default teachers'.
+    for key in ("teacher_variant", "settings", "inputs", "encoder", "teacher_encoders"):
+        del student[key]
+    student["version"] = 1
     student["overrides"]["distillation.cache_dir"] = default_taught.overrides["distillation.cache_dir"]
     unit.record.write_text(json.dumps(student))
-    assert pending([default_taught]) == []
+    with pytest.warns(UserWarning, match="W401"):
+        assert pending([default_taught]) == []
     with pytest.raises(ValueError, match=r"E405.*teachers: 'default' → 'w48'"):
         pending([unit])
 
@@ -213,3 +216,69 @@ def test_convert_without_the_raw_corpora_writes_nothing(tmp_path: Path, task: st
     assert "corpus file(s) missing from assets/" in text and "spacy project run data" in text
     assert "Traceback" not in text
     assert not (tmp_path / "out").exists()
+
+
+def test_records_hold_what_made_the_run(root: Path) -> None:
+    """A record carries the run's whole config, the content hash of every corpus file and
+    teacher it read, the languages it read and the encoders."""
+    (unit,) = _students(root, ["none"], [0])
+    if not unit.record.exists():
+        run_unit(unit)
+    record = json.loads(unit.record.read_text())
+    assert record["version"] == 2 and record["encoder"] == "cnn"
+    assert record["teacher_encoders"] == {"es": "cnn", "nl": "cnn"}
+    assert record["settings"]["training.max_steps"] == 12
+    assert record["settings"]["components.ner.factory"] == "crf_ner"
+    corpus = record["inputs"]["corpus"]
+    assert sorted(Path(path).relative_to(root).as_posix() for path in corpus) == [
+        f"corpus/ner/{split}/{lang}.spacy" for split in ("dev", "test", "train") for lang in LANGS
+    ]
+    assert sorted(record["inputs"]["teachers"]) == LANGS and record["train_langs"] == LANGS
+
+
+def test_a_new_seed_must_match_its_rows_records(root: Path) -> None:
+    """The other seeds of a row are compared too, not only the same seed's record: a
+    60-step seed 1 never joins a 12-step seed 0 in one mean."""
+    run_serial(_students(root, ["none"], [0]), run_unit, _label)
+    with pytest.raises(ValueError, match=r"E432.*seed 7.*seed-0.json.*training.max_steps: 12 → 13"):
+        pending(_students(root, ["none"], [7], **{"training.max_steps": 13}))
+    wider = {**TINY, "components.tok2vec.model.encode.width": 40}
+    with pytest.raises(ValueError, match=r"E432.*teacher fr.*teachers/es.json.*encode.width: 32 → 40"):
+        pending(teacher_units("ner", root, ["fr"], [], overrides=wider))
+
+
+def test_records_do_not_outlive_their_corpus_or_teachers(root: Path, tmp_path: Path,
+                                                          shared_data: Path) -> None:
+    """Re-converting a corpus with another limit, or retraining a teacher, makes the runs
+    that read the old ones redo-able only on purpose (E431 names the command)."""
+    import shutil
+
+    copy = tmp_path / "root"
+    shutil.copytree(root, copy, symlinks=True)
+    for path in (copy / "results").rglob("*.json"):  # records name their root's paths
+        path.write_text(path.read_text().replace(str(root), str(copy)))
+    run_serial(_students(copy, ["none"], [0]), run_unit, _label)
+    assert pending(teacher_units("ner", copy, LANGS, [], overrides=TINY), need_model=True) == []
+    meta = teacher_model(copy, "ner", "nl") / "meta.json"
+    meta.write_text(meta.read_text().replace('"lang":', '"description":"retrained","lang":', 1))
+    with pytest.raises(ValueError, match=r"E431.*teacher nl changed since.*rm -rf"):
+        pending(_students(copy, ["none"], [0]))
+    es_train = copy / "corpus" / "ner" / "train" / "es.spacy"
+    convert_corpus(shared_data / "conll2002" / "esp.train", es_train, "es", limit=50)
+    with pytest.raises(ValueError, match=r"E431.*corpus file .*train/es.spacy changed since"):
+        pending(teacher_units("ner", copy, LANGS, [], overrides=TINY), need_model=True)
+
+
+def test_a_student_trains_on_the_selected_languages_only(root: Path) -> None:
+    """A student for some of the corpus folder's languages reads only their docs, records
+    the languages it read, and never joins the row of a student of all of them."""
+    (unit,) = student_units("ner", root, ["es"], [], ["none"], [0], overrides=TINY, variant="es")
+    assert unit.overrides["corpora.train.languages"] == ["es"]
+    assert unit.overrides["corpora.dev.languages"] == ["es"]
+    run_serial([unit], run_unit, _label)
+    record = json.loads(unit.record.read_text())
+    assert record["train_langs"] == ["es"] and list(record["test"]["languages"]) == ["es"]
+    assert record["settings"]["corpora.train.languages"] == ["es"]
+    (both,) = student_units("ner", root, LANGS, [], ["none"], [3], overrides=TINY, variant="es")
+    with pytest.raises(ValueError, match=r"E432.*training languages: \['es'\] → \['es', 'nl'\]"):
+        pending([both])
