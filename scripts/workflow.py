@@ -48,6 +48,39 @@ RAY_ADDRESS = typer.Option("", help="With ray: '' starts a local Ray on this mac
 UNIT_CPUS = typer.Option(1, help="With ray: CPU cores (and torch threads) each unit declares")
 
 
+# The encoder of the teachers (and of one of the students): a CNN learnt from scratch, or
+# multilingual-e5-small, written offline by `spacy kdseq encoder` (docs/encoders.md).
+ENCODERS = ("cnn", "e5")
+ENCODER = typer.Option("cnn", help="cnn: spaCy's tok2vec, trained from scratch; e5: "
+                       "multilingual-e5-small from --encoder-dir (configs/*-trf.cfg)")
+ENCODER_DIR = typer.Option(Path("assets/encoders/e5-small"),
+                           help="With --encoder e5: the Hugging Face directory (or hub name) of the encoder")
+STUDENTS = typer.Option("e5 cnn", help="With --encoder e5: the students taught by the e5 teachers: "
+                        "e5 (the paper's setting) and/or cnn (the CNN student config)")
+# e5 models' convergence settings (0: the trf config's own), the same for every e5 model of a task.
+E5_MAX_STEPS = typer.Option(0, help="max_steps of e5 models (0: the trf config's)")
+E5_PATIENCE = typer.Option(0, help="patience of e5 models (0: the trf config's)")
+E5_EVAL_FREQUENCY = typer.Option(0, help="eval_frequency of e5 models (0: the trf config's)")
+
+
+def _encoder(encoder: str, encoder_dir: Path) -> Optional[str]:
+    """The transformer the e5 models use (None: CNN), checked to exist."""
+    if encoder not in ENCODERS:
+        msg.fail(f"--encoder {encoder!r} is not one of {', '.join(ENCODERS)}.", exits=1)
+    if encoder == "cnn":
+        return None
+    if not (Path(encoder_dir) / "config.json").is_file():
+        msg.fail(f"No Hugging Face model directory at {encoder_dir} (no config.json).",
+                 "Write multilingual-e5-small there first: `spacy project run encoder` "
+                 f"(python -m spacy kdseq encoder e5-small {encoder_dir}).", exits=1)
+    return str(encoder_dir)
+
+
+def _tagged(variant: str, tag: str) -> str:
+    """`variant` marked with an encoder tag: `e5` for the default variant, else `w64-e5`."""
+    return tag if variant == "default" else f"{variant}-{tag}"
+
+
 def _backend(backend: str, ray_address: str, unit_cpus: int) -> Dict[str, Any]:
     return {"backend": backend, "address": ray_address, "unit_cpus": unit_cpus}
 
@@ -58,6 +91,23 @@ def _show(command: str) -> None:
 
 def _split_langs(langs: str) -> List[str]:
     return [lang for lang in langs.split() if lang]
+
+
+def _required(values: List[Any], option: str, step: str, what: str, example: str, var: str) -> List[Any]:
+    """`values`, or E408: an empty option would make the step exit 0 having done nothing."""
+    if not values:
+        from spacy_kdseq.errors import Errors
+
+        msg.fail(Errors.E408.format(option=option, step=step, what=what, example=example, var=var),
+                 exits=1)
+    return values
+
+
+def _langs(task: str, langs: str, step: str) -> List[str]:
+    """The step's languages (--langs), at least one."""
+    return _required(_split_langs(langs), "langs", step, "the languages to run",
+                     "es nl" if task == "ner" else "en fr",
+                     f"{task}_langs (smoke_{task}_langs in the smoke workflow)")
 
 
 def _sources(task: str, lang: str, assets: Path) -> Dict[str, Path]:
@@ -113,7 +163,7 @@ def convert(
 
     out = root / "corpus" / task
     jobs: List[Tuple[str, str, Path, Optional[int], Optional[Path]]] = []
-    for lang in _split_langs(langs):
+    for lang in _langs(task, langs, "convert"):
         sources = _sources(task, lang, Path("assets"))
         if "train" in sources:
             jobs.append((lang, "train", sources["train"], train_limit or None, None))
@@ -201,14 +251,22 @@ def teachers(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", max_steps: int = 0,
     patience: int = 0, eval_frequency: int = 0, overrides: str = "", variant: str = "default",
     gpu_id: int = -1, backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
+    encoder: str = ENCODER, encoder_dir: Path = ENCODER_DIR, e5_max_steps: int = E5_MAX_STEPS,
+    e5_patience: int = E5_PATIENCE, e5_eval_frequency: int = E5_EVAL_FREQUENCY,
 ) -> None:
-    """Train one teacher per language to convergence; record each run."""
+    """Train one teacher per language to convergence; record each run. With --encoder e5
+    the teachers are e5 CRFs, kept as teacher variant `e5` (`<variant>-e5`)."""
     from spacy_kdseq.workflow.plan import teacher_units
 
+    model = _encoder(encoder, encoder_dir)
+    if model is None:
+        settings = _training_overrides(max_steps, patience, eval_frequency, overrides)
+    else:
+        settings = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency, overrides)
+        variant = _tagged(variant, encoder)
     units = teacher_units(
-        task, root, _split_langs(langs), _split_langs(zero_shot),
-        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
-        variant=variant, gpu_id=gpu_id,
+        task, root, _langs(task, langs, "teachers"), _split_langs(zero_shot),
+        overrides=settings, variant=variant, gpu_id=gpu_id, encoder=model,
     )
     _run(_pending(units, need_model=True), _backend(backend, ray_address, unit_cpus))
 
@@ -224,7 +282,7 @@ def spacy_baselines(
     from spacy_kdseq.workflow.plan import spacy_units
 
     units = spacy_units(
-        task, root, _split_langs(langs), _split_langs(zero_shot),
+        task, root, _langs(task, langs, "spacy"), _split_langs(zero_shot),
         overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
         xx_overrides=_training_overrides(0, 0, 0, xx_overrides), gpu_id=gpu_id,
     )
@@ -235,9 +293,14 @@ def spacy_baselines(
 def annotate(
     task: str, root: Path = Path("."), langs: str = "", teacher_variant: str = "default",
     gpu_id: int = -1, backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
+    encoder: str = ENCODER,
 ) -> None:
     """Cache every teacher's knowledge once (one unit per language and file); every distill run reuses it."""
-    _annotate(task, root, _split_langs(langs), teacher_variant, gpu_id,
+    if encoder not in ENCODERS:
+        msg.fail(f"--encoder {encoder!r} is not one of {', '.join(ENCODERS)}.", exits=1)
+    if encoder != "cnn":
+        teacher_variant = _tagged(teacher_variant, encoder)
+    _annotate(task, root, _langs(task, langs, "annotate"), teacher_variant, gpu_id,
               _backend(backend, ray_address, unit_cpus))
 
 
@@ -280,20 +343,45 @@ def distill(
     seeds: str = "0", variant: str = "default", teacher_variant: str = "default", max_steps: int = 0,
     patience: int = 0, eval_frequency: int = 0, overrides: str = "", gpu_id: int = -1,
     backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
+    encoder: str = ENCODER, encoder_dir: Path = ENCODER_DIR, students: str = STUDENTS,
+    e5_max_steps: int = E5_MAX_STEPS, e5_patience: int = E5_PATIENCE,
+    e5_eval_frequency: int = E5_EVAL_FREQUENCY,
 ) -> None:
     """Train one student per method and seed to convergence, taught by the teachers of
-    `teacher_variant`; record each run."""
+    `teacher_variant`; record each run. With --encoder e5 the e5 teachers teach an e5
+    student (variant `e5`) and the CNN student config (variant `te5`), per --students."""
     from spacy_kdseq.workflow.plan import student_units
 
     try:
         seed_list = [int(seed) for seed in seeds.split()]
     except ValueError:
         msg.fail(f"--seeds must be integers separated by spaces, e.g. '0 1 2'; got {seeds!r}", exits=1)
-    units = student_units(
-        task, root, _split_langs(langs), _split_langs(zero_shot), methods.split(), seed_list,
-        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
-        variant=variant, teacher_variant=teacher_variant, gpu_id=gpu_id,
-    )
+    method_list = _required(methods.split(), "methods", "distill", "the distillation methods",
+                            "none posterior", "methods")
+    _required(seed_list, "seeds", "distill", "the seeds", "0 1 2", "seeds (smoke_seeds in the smoke workflow)")
+    lang_list, zero_list = _langs(task, langs, "distill"), _split_langs(zero_shot)
+    model = _encoder(encoder, encoder_dir)
+    cnn = _training_overrides(max_steps, patience, eval_frequency, overrides)
+    if model is None:
+        units = student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=cnn,
+                              variant=variant, teacher_variant=teacher_variant, gpu_id=gpu_id)
+    else:
+        teacher_variant = _tagged(teacher_variant, encoder)
+        kinds = _required(students.split(), "students", "distill", "the students of the e5 teachers",
+                          "e5 cnn", "students")
+        unknown = sorted(set(kinds) - set(ENCODERS))
+        if unknown:
+            msg.fail(f"--students {' '.join(unknown)}: each must be one of {', '.join(ENCODERS)}.", exits=1)
+        e5 = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency, overrides)
+        units = []
+        if encoder in kinds:  # the paper's setting: an e5 student of e5 teachers
+            units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=e5,
+                                   variant=_tagged(variant, encoder), teacher_variant=teacher_variant,
+                                   gpu_id=gpu_id, encoder=model)
+        if "cnn" in kinds:  # a transformer's knowledge at a CNN's speed
+            units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=cnn,
+                                   variant=_tagged(variant, f"t{encoder}"), teacher_variant=teacher_variant,
+                                   gpu_id=gpu_id)
     todo = _pending(units)
     options = _backend(backend, ray_address, unit_cpus)
     if any(unit.name != "none" for unit in todo):

@@ -1,7 +1,9 @@
 """The Markdown report: main and zero-shot tables, verdicts, training cost, variants, runs."""
 import statistics
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from ..run_record import encoder_of
 from .tables import DEFAULT_VARIANT, Cell, ReportData, Row
 
 
@@ -21,6 +23,8 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
         "seeds (runs = number of seeds; teachers and stock-spaCy models are trained once). "
         "Avg is the macro average, its ± the std over seeds of each run's average.", "",
     ]
+    if report.rows:
+        lines += [f"{encoders(report.rows)}.", ""]
     lines += _score_table(report.rows, report.languages, report, zero=False)
     zero_rows = [r for r in report.rows if any(r.zero_cell(l, report.metric) for l in report.zero_shot)]
     if report.zero_shot and zero_rows:
@@ -32,8 +36,8 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
     lines += ["", "## Training cost", ""] + _cost_table(report.rows)
     for variant, rows in report.variants.items():
         lines += ["", f"## Variant `{variant}`", "",
-                  "Chosen between on dev (the mean best dev score of training); test shown "
-                  "beside it.", ""]
+                  f"{encoders(rows)}. Chosen between on dev (the mean best dev score of "
+                  "training); test shown beside it.", ""]
         lines += _variant_table(rows, report)
     lines += ["", "## Runs", ""] + _runs_table(report)
     return "\n".join(lines) + "\n"
@@ -192,16 +196,31 @@ def _distinct_overrides(row: Row) -> str:
     return ", ".join(f"`{k}={v}`" for k, v in sorted(shown.items())) or "–"
 
 
+def encoders(rows: Sequence[Row]) -> str:
+    """Which encoders the rows' models and their teachers use, e.g. ``Encoder: e5-small;
+    teachers' encoder: e5-small`` (a directory is named by its last part)."""
+    records = [r for row in rows for r in row.records]
+    own = sorted({_short(encoder_of(r)) for r in records})
+    taught = sorted({_short(e) for r in records for e in r.get("teacher_encoders", {}).values()})
+    text = "Encoder: " + ", ".join(own)
+    return text + ("; teachers' encoder: " + ", ".join(taught) if taught else "")
+
+
+def _short(encoder: str) -> str:
+    return Path(encoder).name or encoder
+
+
 def _runs_table(report: ReportData) -> List[str]:
-    out = ["| run | variant | seed | steps | best step | dev | minutes | commit | machine |",
-           "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    out = ["| run | variant | encoder | seed | steps | best step | dev | minutes | commit | machine |",
+           "|---|---|---|---:|---:|---:|---:|---:|---|---|"]
     rows = report.rows + [r for rows in report.variants.values() for r in rows]
     for row in rows:
         for r in sorted(row.records, key=lambda r: (r["name"], r["seed"])):
             t = r["training"]
             commit = (r.get("commit") or "?")[:7] + ("+" if r.get("dirty") else "")
             name = f"{r['kind']} {r['name']}"
-            out.append(f"| {name} | {r['variant']} | {r['seed']} | {t['steps']} | {t['best_step']} | "
+            out.append(f"| {name} | {r['variant']} | {_short(encoder_of(r))} | {r['seed']} | "
+                       f"{t['steps']} | {t['best_step']} | "
                        f"{100 * t['best_dev']:.2f} | {t['wall_seconds'] / 60:.1f} | {commit} | "
                        f"{machine_label(r)} |")
     return out

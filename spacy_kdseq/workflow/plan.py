@@ -9,7 +9,7 @@ import json
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import run_record
 from ..errors import Errors, KDSeqError, Warnings
@@ -24,21 +24,33 @@ def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
     return tuple(root / "corpus" / task / "test" / f"{lang}.spacy" for lang in langs)
 
 
+def model_config(role: str, task: str, encoder: Optional[str] = None) -> Tuple[Path, Dict[str, Any]]:
+    """The config of a teacher or student and the overrides that pick its encoder: the
+    CNN config (`configs/<role>-<task>.cfg`) without one, else the transformer config
+    (`configs/<role>-<task>-trf.cfg`) on `encoder`, a Hugging Face directory or name."""
+    if encoder is None:
+        return Path(f"configs/{role}-{task}.cfg"), {}
+    return Path(f"configs/{role}-{task}-trf.cfg"), {"paths.encoder": encoder}
+
+
 def teacher_units(
     task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], *,
     overrides: Dict[str, Any], variant: str = "default", gpu_id: int = -1,
+    encoder: Optional[str] = None,
 ) -> List[TrainUnit]:
-    """One teacher per language, scored on its language and the zero-shot ones."""
+    """One teacher per language, scored on its language and the zero-shot ones; on the
+    CNN config, or the transformer one when `encoder` names a transformer."""
     corpus = root / "corpus" / task
+    config, picked = model_config("teacher", task, encoder)
     units = []
     for lang in langs:
         output, record = run_paths(root, task, "teacher", variant, lang)
         units.append(TrainUnit(
-            task=task, kind="teacher", name=lang, config=Path(f"configs/teacher-{task}.cfg"),
+            task=task, kind="teacher", name=lang, config=config,
             output=output, record=record, train=corpus / "train" / f"{lang}.spacy",
             dev=corpus / "dev" / f"{lang}.spacy", train_langs=(lang,),
             test_files=_test_files(root, task, [lang, *zero_shot]), variant=variant,
-            overrides=dict(overrides), gpu_id=gpu_id,
+            overrides={**picked, **overrides}, gpu_id=gpu_id,
         ))
     return units
 
@@ -46,11 +58,12 @@ def teacher_units(
 def student_units(
     task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], methods: Sequence[str],
     seeds: Sequence[int], *, overrides: Dict[str, Any], variant: str = "default",
-    teacher_variant: str = "default", gpu_id: int = -1,
+    teacher_variant: str = "default", gpu_id: int = -1, encoder: Optional[str] = None,
 ) -> List[TrainUnit]:
     """One multilingual student per method and seed, scored on every language, taught by
-    the teachers of `teacher_variant`."""
+    the teachers of `teacher_variant`; a CNN, or a transformer when `encoder` names one."""
     corpus = root / "corpus" / task
+    config, picked = model_config("student", task, encoder)
     teachers = {lang: str(teacher_model(root, task, lang, teacher_variant)) for lang in langs}
     units = []
     selection = _language_selection(corpus, langs)
@@ -60,11 +73,12 @@ def student_units(
             settings = {
                 "distillation.method": method,
                 "distillation.cache_dir": str(knowledge_cache(root, task, teacher_variant)),
+                **picked,
                 **selection,
                 **overrides,
             }
             units.append(TrainUnit(
-                task=task, kind="student", name=method, config=Path(f"configs/student-{task}.cfg"),
+                task=task, kind="student", name=method, config=config,
                 output=output, record=record, train=corpus / "train", dev=corpus / "dev",
                 train_langs=tuple(langs), test_files=_test_files(root, task, [*langs, *zero_shot]),
                 seed=seed, variant=variant, overrides=settings, teachers=teachers,

@@ -178,7 +178,7 @@ def test_runs_table_says_where_each_run_trained(results: Path) -> None:
     text = render_markdown(load_report_data(results, ["en", "ta"]))
     runs = text[text.index("| run | variant"):].splitlines()
     assert any(line.startswith("| teacher en |") and line.endswith("| not recorded |") for line in runs)
-    assert any(line.startswith("| student structure | default | 0 |")
+    assert any(line.startswith("| student structure | default | cnn | 0 |")
                and line.endswith("| 16 cores, Test CPU, 1 thread |") for line in runs)
     cost = text[text.index("## Training cost"):text.index("## Runs")]
     keys = dict(part.split(": ", 1) for part in cost[cost.index("Machines: ") + 10:].split(". ")[0].split("; "))
@@ -244,3 +244,22 @@ def test_a_row_of_records_made_the_same_way_pools(results: Path) -> None:
               inputs={"corpus": {"corpus/pos/train/en.spacy": "e" * 64}, "teachers": {"en": "t" * 64}})
     data = load_report_data(results, ["en", "ta"])
     assert next(r for r in data.rows if r.name == "structure").average(["en", "ta"], "pos_acc").n == 2
+
+
+def test_the_report_names_the_encoders_of_students_and_teachers(results: Path) -> None:
+    for seed in (0, 1):
+        _record(results, f"students-te5/posterior/seed-{seed}", "student", "posterior",
+                {"en": 0.97, "ta": 0.85, "de": 0.5}, seed=seed, variant="te5", teacher_variant="e5")
+        _edit(results / f"students-te5/posterior/seed-{seed}.json",
+              teacher_encoders={"en": "assets/encoders/e5-small", "ta": "assets/encoders/e5-small"})
+    _record(results, "students-e5/posterior/seed-0", "student", "posterior",
+            {"en": 0.98, "ta": 0.86, "de": 0.6}, variant="e5", teacher_variant="e5")
+    _edit(results / "students-e5/posterior/seed-0.json", encoder="assets/encoders/e5-small",
+          teacher_encoders={"en": "assets/encoders/e5-small", "ta": "assets/encoders/e5-small"})
+    text = render_markdown(load_report_data(results, ["en", "ta"]))
+    assert "Encoder: cnn.\n" in text  # the main table: CNN students of CNN teachers
+    te5 = text[text.index("## Variant `te5`"):]
+    assert te5.split("\n")[2].startswith("Encoder: cnn; teachers' encoder: e5-small.")
+    e5 = text[text.index("## Variant `e5`"):]
+    assert e5.split("\n")[2].startswith("Encoder: e5-small; teachers' encoder: e5-small.")
+    assert any(line.startswith("| student posterior | e5 | e5-small | 0 |") for line in text.splitlines())
