@@ -121,30 +121,12 @@ def test_train_pos_teacher(shared_data, tmp_path):
     assert meta["performance"]["pos_acc"] > 0.3
 
 
-def _tiny_bert(words: List[str], path: Path) -> Path:
-    """A 2-layer, 32-wide BERT with a word-level WordPiece vocabulary, saved locally."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    vocab = specials + sorted(set(words) - set(specials))
-    path.mkdir()
-    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf8")
-    BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=False).save_pretrained(path)
-    config = BertConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
-    )
-    BertModel(config).save_pretrained(path)
-    return path
-
-
 @pytest.mark.slow  # ~45 s alone, ~2 min on a busy 2-core machine
-def test_train_transformer_ner_teacher(conll_es, tmp_path):
+def test_train_transformer_ner_teacher(conll_es, tiny_bert, tmp_path):
     train, dev, words = conll_es
-    bert = _tiny_bert(words, tmp_path / "tiny-bert")
+    bert = tiny_bert(words, tmp_path / "tiny-bert")
     model = _train(
-        CONFIGS / "teacher-ner-trf.cfg", tmp_path, train, dev,
-        "--components.transformer.model.name", str(bert), "--system.gpu_allocator", "null",
+        CONFIGS / "teacher-ner-trf.cfg", tmp_path, train, dev, "--paths.encoder", str(bert),
         "--training.max_steps", "10", "--training.eval_frequency", "5",
     )
     result = _load_and_run(model, tmp_path)
