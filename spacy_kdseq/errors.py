@@ -157,6 +157,8 @@ class Errors(metaclass=_ErrorsWithCodes):
             "model-best), or the name of an installed one.")
     E235 = ("The report's figures need matplotlib, which is not installed here ({err}). "
             "Install it with `pip install 'spacy-kdseq[report]'`.")
+    E236 = ("{path} is a DocBin, but spaCy's corpus readers read only files named *.spacy "
+            "(or folders of them). Rename it to end in .spacy.")
     # --- E3xx: distillation ------------------------------------------------
     E301 = ("Teacher for language {lang!r}: {path} is not a spaCy pipeline ({err}). Give "
             "the directory of a trained pipeline (e.g. training/ner/teacher-{lang}/"
@@ -266,6 +268,12 @@ class Errors(metaclass=_ErrorsWithCodes):
             "first: `spacy project run {task}-convert` (`smoke-{task}-convert` for the smoke "
             "workflow) with the same --vars.root and languages; it needs the raw corpora "
             "(`spacy project run data`).")
+    E408 = ("--{option} is empty, so the {step} step has nothing to run (it would finish as if "
+            "done). Give {what}, e.g. --{option} {example!r}; with `spacy project run`, "
+            "--vars.{var}.")
+    E409 = ("report --languages {requested!r}: no run record was tested on {missing}, so its "
+            "column would hold only dashes. The records' languages are {tested}; check the "
+            "codes, or leave --languages out for the teachers' languages.")
     E410 = ("--backend ray needs Ray, which is not installed here ({err}). Install it with "
             "`pip install 'spacy-kdseq[ray]'`, or use --backend serial.")
     E411 = ("Could not connect to the Ray cluster at {address!r} ({err}). Start a head with "
@@ -280,6 +288,11 @@ class Errors(metaclass=_ErrorsWithCodes):
             "{err}). Nothing it left half-written is trusted; run the step again to redo it.")
     E415 = ("--unit-cpus must be a number > 0 (CPU cores and torch threads per unit), "
             "found {value!r}.")
+    E416 = ("[distillation.teachers] {lang} = {value!r} is not a teacher pipeline path. A "
+            "config override cannot remove a teacher (setting it to null or \"\" leaves the "
+            "key): to distil from some of the config's teachers only, replace the whole table, "
+            "e.g. --distillation.teachers '{{\"es\": \"training/ner/teachers/es/model-best\"}}' "
+            "(docs/distillation.md, \"Teachers for some of the languages\").")
     # Run records and report rows (spacy_kdseq.run_record).
     E430 = ("report: the {n} records of the row '{label}' were not made the same way, so "
             "their mean would pool different experiments: {problems}. Give runs with other "
@@ -354,6 +367,9 @@ class Warnings(metaclass=_ErrorsWithCodes):
             "settings were checked; redo them if the corpus or the teachers changed.")
     W305 = ("Knowledge cache entry {path} is missing (an interrupted run?); rebuilding "
             "that entry only.")
+    W416 = ("The report leaves out {dropped}: records were tested on them, but --languages "
+            "shows {shown} (languages the runs trained on are not zero-shot columns). Add "
+            "them to --languages to see them.")
     W440 = ("The checkpoint {path} of {owner} was made with other settings or data "
             "({changes}); discarding it and training from the start.")
     W441 = ("{owner} resumes at commit {now} a run started at commit {then}; its record "

@@ -28,6 +28,15 @@ def make_dirs(path: PathLike) -> Path:
     return path
 
 
+def check_folder(path: PathLike) -> Path:
+    """Refuse a folder path with a file in its way (E225), creating nothing."""
+    path = Path(path)
+    blocker = _file_in_the_way(path)
+    if blocker is not None:
+        raise KDSeqError(Errors.E225.format(path=path, blocker=blocker))
+    return path
+
+
 def check_output_file(path: PathLike) -> Path:
     """Make the parent folder of the output file `path`; refuse a folder at `path` (E226)."""
     path = Path(path)
@@ -42,10 +51,15 @@ def _make_dirs(folder: Path, output: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        blocker = _file_in_the_way(folder) or folder
         raise KDSeqError(Errors.E225.format(path=output, blocker=blocker)) from None
     except OSError as err:
         raise KDSeqError(Errors.E227.format(path=output, err=err)) from None
+
+
+def _file_in_the_way(folder: Path) -> Optional[Path]:
+    """The nearest of `folder` and its parents that exists but is not a folder, if any."""
+    return next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
 
 
 def same_file(a: PathLike, b: PathLike) -> bool:

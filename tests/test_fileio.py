@@ -6,8 +6,10 @@ import stat
 import pytest
 
 from spacy_kdseq.fileio import (
-    atomic_path, check_output_file, make_dirs, replace_dir, same_file, write_json_atomic,
+    atomic_path, check_folder, check_output_file, make_dirs, replace_dir, same_file,
+    write_json_atomic,
 )
+from spacy_kdseq.workflow import records
 
 
 def _mode(path) -> int:
@@ -44,6 +46,19 @@ def test_a_file_in_the_way_is_a_coded_error(tmp_path):
         write_json_atomic(tmp_path / "f" / "out.json", {})
     with pytest.raises(ValueError, match="E226"):
         check_output_file(tmp_path)
+    with pytest.raises(ValueError, match=r"E225.*f is a file"):
+        check_folder(tmp_path / "f" / "cache")
+    assert check_folder(tmp_path / "new" / "cache") and not (tmp_path / "new").exists()
+
+
+def test_run_records_are_readable_by_others(tmp_path):
+    """Records used mkstemp (0600); on shared storage other users could not read them."""
+    before = os.umask(0o022)
+    try:
+        records.write_json_atomic(tmp_path / "results" / "seed-0.json", {"kind": "student"})
+    finally:
+        os.umask(before)
+    assert _mode(tmp_path / "results" / "seed-0.json") == 0o644
 
 
 def test_same_file_sees_through_links_and_relative_paths(tmp_path, monkeypatch):
