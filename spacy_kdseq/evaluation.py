@@ -34,13 +34,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from spacy import util
 from spacy.language import Language
 from spacy.scorer import Scorer
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.training.corpus import walk_corpus
 from tqdm import tqdm
 
+from .corpora.docbin import read_docbin
 from .errors import Errors, KDSeqError
 from .lang import get_doc_lang, set_doc_lang
 
@@ -52,6 +54,14 @@ TASK_FACTORIES = {
 }
 SCORE_KEYS = ("ents_p", "ents_r", "ents_f", "pos_acc", "tag_acc")
 _LANG_ARG = re.compile(r"^([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)=(.+)$")
+
+
+def load_pipeline(model: str) -> Language:
+    """The pipeline `model` (a folder or an installed package), or E234 saying what it is not."""
+    try:
+        return util.load_model(model)
+    except OSError as err:  # spaCy's E050 (no such package or folder), E053 (no config.cfg)
+        raise KDSeqError(Errors.E234.format(model=model, err=err)) from None
 
 
 def parse_data_arg(arg: str) -> Tuple[Optional[str], Path]:
@@ -74,7 +84,7 @@ def load_gold(
     for forced, arg in data:
         for path in _spacy_files(Path(arg)):
             n_before = sum(len(d) for d in docs.values())
-            for i, doc in enumerate(DocBin().from_disk(path).get_docs(nlp.vocab)):
+            for i, doc in enumerate(read_docbin(path).get_docs(nlp.vocab)):
                 lang = forced or get_doc_lang(doc)
                 if lang is None:
                     raise KDSeqError(Errors.E213.format(path=path, index=i))

@@ -2,12 +2,11 @@
 from pathlib import Path
 from typing import List, Optional
 
-import srsly
-from spacy import util
-from spacy.cli._util import Arg, Opt, import_code, setup_gpu
+from spacy.cli._util import Arg, Opt, import_code
 from wasabi import msg
 
 from ..errors import KDSeqError
+from ..fileio import check_output_file, write_json_atomic, write_text_atomic
 from ._app import app
 
 
@@ -30,14 +29,20 @@ def evaluate_cli(
     are grouped by the language `spacy kdseq convert` recorded on them. Prints
     a table and writes the metrics JSON documented in docs/evaluate.md.
     """
+    from ..device import setup_device
     from ..evaluation import (
-        SCORE_KEYS, evaluate_pipeline, load_gold, metrics_to_markdown, parse_data_arg,
+        SCORE_KEYS, evaluate_pipeline, load_gold, load_pipeline, metrics_to_markdown,
+        parse_data_arg,
     )
 
     import_code(code_path)
-    setup_gpu(use_gpu)
     try:
-        nlp = util.load_model(model)
+        # The outputs' folders are checked before the pipeline runs.
+        for path in (output, markdown):
+            if path is not None:
+                check_output_file(path)
+        setup_device(use_gpu)
+        nlp = load_pipeline(model)
         gold, files = load_gold([parse_data_arg(arg) for arg in data], nlp)
         metrics = evaluate_pipeline(
             nlp, gold, task=task, model=model, files=files, batch_size=batch_size
@@ -54,10 +59,10 @@ def evaluate_cli(
     msg.divider(f"{model} ({metrics['task']})")
     msg.table(rows, header=("lang", "docs", "words", *keys, "words/s"), aligns=("l",) + ("r",) * (len(keys) + 3))
     if output is not None:
-        srsly.write_json(output, metrics)
+        write_json_atomic(output, metrics)
         msg.good(f"Saved metrics to {output}")
     if markdown is not None:
-        markdown.write_text(metrics_to_markdown(metrics), encoding="utf-8")
+        write_text_atomic(markdown, metrics_to_markdown(metrics))
         msg.good(f"Saved table to {markdown}")
 
 

@@ -42,7 +42,7 @@ from spacy.vocab import Vocab
 from wasabi import msg
 
 from ..errors import Errors, KDSeqError
-from .docbin import check_docbins
+from .docbin import check_corpus_path, check_docbins
 from ..lang import get_doc_lang, set_doc_lang
 
 Augmenter = Callable[[Language, Example], Iterable[Example]]
@@ -81,6 +81,7 @@ class LanguageCorpus(Corpus):
     def __call__(self, nlp: Language) -> Iterator[Example]:
         if self.path is None:
             raise KDSeqError(Errors.E231)
+        check_corpus_path(self.path)
         try:
             yield from super().__call__(nlp)
         except KDSeqError:

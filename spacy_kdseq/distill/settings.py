@@ -109,9 +109,8 @@ def parse_settings(block: Optional[Mapping[str, Any]]) -> DistillSettings:
             )
     for lang, path in teachers.items():
         if not isinstance(path, str) or not path:
-            raise KDSeqError(
-                Errors.E317.format(key=f"teachers.{lang}", what="a pipeline path", value=path)
-            )
+            # Most often an override meant to drop a teacher: E416 says how to.
+            raise KDSeqError(Errors.E416.format(lang=lang, value=path))
     return DistillSettings(
         teachers=teachers,
         method=method,

@@ -14,14 +14,15 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from spacy import util
 from spacy.language import Language
-from spacy.tokens import DocBin
 from spacy.training.corpus import walk_corpus
 from spacy.training.initialize import init_nlp
 from spacy.training.loop import train
 from thinc.api import Config
 
+from ..corpora.docbin import check_corpus_path, read_docbin
 from ..device import setup_device
 from ..errors import Errors, KDSeqError, Warnings
+from ..fileio import make_dirs
 from ..lang import get_doc_lang
 from .cache import Knowledge, KnowledgeCache
 from .objective import DistillationObjective
@@ -117,14 +118,15 @@ def read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path,
     for part in train_key.split("."):
         section = section.get(part, {}) if isinstance(section, dict) else {}
     corpus_path = section.get("path") if isinstance(section, dict) else None
-    files = walk_corpus(corpus_path, ".spacy") if corpus_path and Path(corpus_path).exists() else []
-    if not files:
+    if not corpus_path:
         raise KDSeqError(Errors.E318.format(path=corpus_path))
+    check_corpus_path(corpus_path)  # a missing path, a folder without DocBins, a CoNLL file
+    files = walk_corpus(corpus_path, ".spacy")
     vocab = util.get_lang_class("xx")().vocab
     by_file: Dict[Path, Dict[str, list]] = {}
     for path in files:
         docs_by_lang: Dict[str, list] = defaultdict(list)
-        for index, doc in enumerate(DocBin().from_disk(path).get_docs(vocab)):
+        for index, doc in enumerate(read_docbin(path).get_docs(vocab)):
             lang = get_doc_lang(doc)
             if lang is None:
                 raise KDSeqError(Errors.E315.format(path=path, index=index))
@@ -199,12 +201,12 @@ def distill(
     """Validate, annotate (or reuse the cache), then train the student like `spacy train`,
     on GPU `use_gpu` (-1: the CPU), set up first as `spacy train` does."""
     setup_device(use_gpu)
+    if output_path is not None:
+        make_dirs(output_path)  # a file in its way is refused before the teachers run
     config = load_distill_config(config_path, overrides)
     prepared = prepare(config, force=force_annotate)
     nlp = init_nlp(student_config(config, prepared), use_gpu=use_gpu)
     hook_student(nlp, prepared)
-    if output_path is not None:
-        Path(output_path).mkdir(parents=True, exist_ok=True)
     try:
         train(nlp, output_path, use_gpu=use_gpu, stdout=sys.stdout, stderr=sys.stderr)
     finally:

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 from spacy import util
-from spacy.tokens import DocBin
 from thinc.api import Config
 
+from ..corpora.docbin import read_docbin
 from ..device import setup_device
 from ..distill.cache import Knowledge, KnowledgeCache
 from ..distill.teachers import Teacher, TeacherPipeline, annotate, union_tag_names
@@ -79,7 +79,7 @@ def annotate_unit(unit: AnnotateUnit) -> Knowledge:
         setup_device(unit.gpu_id)
     lang = unit.teacher.lang
     vocab = util.get_lang_class("xx")().vocab
-    docs = [doc for doc in DocBin().from_disk(unit.corpus).get_docs(vocab) if get_doc_lang(doc) == lang]
+    docs = [doc for doc in read_docbin(unit.corpus).get_docs(vocab) if get_doc_lang(doc) == lang]
     with TeacherPipeline(unit.teacher) as pipeline:
         return annotate(unit.teacher, pipeline.get(), docs, list(unit.labels),
                         batch_size=unit.batch_size, desc=f"annotate {unit.corpus.name} ({lang})")

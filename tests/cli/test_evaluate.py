@@ -181,3 +181,42 @@ def test_a_corpus_directory_is_its_spacy_files(ner_nlp, tmp_path):
     with pytest.warns(UserWarning, match="W090"):
         result = runner.invoke(app, ["evaluate", str(tmp_path / "model"), str(tmp_path / "none")])
     assert result.exit_code == 1 and "E222" in result.output
+
+
+@pytest.mark.parametrize("content,what", [
+    (b"", "it is empty (0 bytes)"),
+    (b"Ana B-PER\nvive O\n", "it holds text, starting 'Ana B-PER'"),
+    (None, "bytes are truncated or corrupt"),
+])
+def test_gold_that_is_not_a_docbin_is_named(ner_nlp, tmp_path, content, what):
+    """Not spaCy's E1014 about v2 JSON, naming no file."""
+    ner_nlp.to_disk(tmp_path / "model")
+    if content is None:  # a copy cut short
+        gold = ner_gold(ner_nlp.vocab)
+        DocBin(docs=gold["es"], store_user_data=True).to_disk(tmp_path / "full.spacy")
+        content = (tmp_path / "full.spacy").read_bytes()[:60]
+    (tmp_path / "gold.spacy").write_bytes(content)
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "model"), str(tmp_path / "gold.spacy")])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "E233" in output and what in output
+    assert "gold.spacy" in output and "spacy kdseq convert" in output
+
+
+@pytest.mark.parametrize("model", ["missing", "not-a-pipeline"])
+def test_a_model_that_is_not_a_pipeline_is_a_coded_error(ner_nlp, tmp_path, model):
+    (tmp_path / "not-a-pipeline").mkdir()
+    gold = ner_gold(ner_nlp.vocab)
+    DocBin(docs=gold["es"], store_user_data=True).to_disk(tmp_path / "gold.spacy")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / model), str(tmp_path / "gold.spacy")])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "E234" in output and "is not a spaCy pipeline" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("option", ["--output", "--markdown"])
+def test_an_output_under_a_file_is_refused_before_evaluating(tmp_path, option):
+    (tmp_path / "afile").write_text("")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "no-model"), str(tmp_path / "no.spacy"),
+                                 option, str(tmp_path / "afile" / "m.out")])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "E225" in output and "afile is a file" in output
