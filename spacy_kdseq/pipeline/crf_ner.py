@@ -12,6 +12,7 @@ from thinc.types import Ints1d
 from .. import tagsets
 from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
+from .corpus_fit import CorpusContents
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe, preview_text
 from .gold import ner_tag_ids
 
@@ -90,6 +91,16 @@ class CRFEntityRecognizer(CRFPipe):
 
     def _labels_in_example(self, example: Example) -> Iterable[str]:
         return (ent.label_ for ent in example.reference.ents)
+
+    def _no_labels(self, found: CorpusContents) -> str:
+        if found.upos or found.tags:
+            hint = ("It looks like a POS corpus: train a crf_tagger on it (configs/teacher-pos"
+                    ".cfg). An NER corpus is converted from a CoNLL file whose last column holds "
+                    "the entity tags.")
+        else:
+            hint = found.fallback_hint()
+        return Errors.E232.format(name=self.name, factory="crf_ner", what="entities",
+                                  holds=found, hint=hint)
 
     def _forbid_tags(self, docs: List[Doc], scores: CRFScores) -> CRFScores:
         """No entity starts or ends on a whitespace token (see `SPACE_FORBIDDEN`)."""

@@ -29,6 +29,7 @@ from ..layers import (
     CRFScores, gradients_to_scores, hard_constraints, scores_to_torch, set_constraints,
     set_n_labels,
 )
+from .corpus_fit import CorpusContents
 from .decode import viterbi_tags
 from .loss import NORMALIZATIONS, partial_nll
 from .threads import single_cpu_thread
@@ -130,6 +131,10 @@ class CRFPipe(TrainablePipe):
 
     def _labels_in_example(self, example: Example) -> Iterable[str]:
         """The labels found in the reference of one training example."""
+        raise NotImplementedError
+
+    def _no_labels(self, found: CorpusContents) -> str:
+        """The error when the training corpus, which holds `found`, gives no labels."""
         raise NotImplementedError
 
     def _gold_tag_names(self, example: Example, index: int) -> List[Optional[str]]:
@@ -304,7 +309,9 @@ class CRFPipe(TrainablePipe):
             labels = sorted(found)
         for label in labels:
             self.add_label(label)
-        self._require_labels()
+        if not self.labels:
+            # Instead of spaCy's E143, which says nothing about the corpus.
+            raise KDSeqError(self._no_labels(CorpusContents.of(get_examples())))
         doc_sample = [eg.predicted for eg in islice(get_examples(), 10)]
         if not doc_sample:
             raise ValueError(SpacyErrors.E923.format(name=self.name))

@@ -14,6 +14,7 @@ from thinc.types import Ints1d
 from ..errors import Errors, KDSeqError
 from ..layers import CRFScores
 from ..tagsets import UPOS_TAGS
+from .corpus_fit import CorpusContents
 from .crf_pipe import DEFAULT_CRF_MODEL, CRFPipe
 from .gold import token_tag_ids
 
@@ -88,6 +89,26 @@ class CRFTagger(CRFPipe):
         if self.attr == "pos":
             return (token.pos_ for token in example.reference if token.pos_)
         return (token.tag_ for token in example.reference if token.tag_)
+
+    def _no_labels(self, found: CorpusContents) -> str:
+        # The other attribute, as `spacy kdseq convert --tag-column` fills it.
+        other, column, found_other = (
+            ("tag", "xpos", found.tags) if self.attr == "pos" else ("pos", "upos", found.upos)
+        )
+        if found_other:
+            hint = (f"Its tags are in token.{other}_ (`spacy kdseq convert --tag-column "
+                    f"{column}`): set attr = \"{other}\" to learn them (--components."
+                    f"{self.name}.attr {other}), or convert the treebank again with "
+                    f"--tag-column {'upos' if column == 'xpos' else 'xpos'}.")
+        elif found.entities:
+            hint = ("It looks like an NER corpus: train a crf_ner on it "
+                    "(configs/teacher-ner.cfg).")
+        else:
+            hint = found.fallback_hint()
+        what = ("Universal POS tags (token.pos_)" if self.attr == "pos"
+                else "fine-grained tags (token.tag_)")
+        return Errors.E232.format(name=self.name, factory="crf_tagger", what=what,
+                                  holds=found, hint=hint)
 
     def _gold_tag_ids_from_arrays(self, examples: List[Example]) -> List[Optional[numpy.ndarray]]:
         # POS holds spaCy's UPOS symbol ids, TAG string-store hashes.
