@@ -1,11 +1,14 @@
 """`spacy kdseq report`: paper-shaped tables, a chart and learning curves from run records."""
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from wasabi import msg
 
 from ._app import app
+
+if TYPE_CHECKING:
+    from ..report import ReportData
 
 
 @app.command("report")
@@ -19,18 +22,38 @@ def report_cli(
 ) -> None:
     """Write report.md (mean ± std over seeds, in the paper's shape), report.png and curves.png."""
     from ..errors import KDSeqError
+    from ..fileio import check_output_file, write_text_atomic
     from ..report import load_report_data, render_markdown
     from ..report.plot import plot_curves, plot_report
 
-    try:
-        data = load_report_data(results_dir, languages.split() or None)
-    except KDSeqError as err:
-        msg.fail(str(err), exits=1)
     output = output or results_dir / "report.md"
     plot = plot or results_dir / "report.png"
     curves = curves or results_dir / "curves.png"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_markdown(data, title), encoding="utf8")
-    plot_report(data, plot)
-    plot_curves(data, curves)
+    try:
+        for path in (output, plot, curves):
+            check_output_file(path)
+        data = load_report_data(results_dir, languages.split() or None)
+        _check_languages(data, languages.split())
+        write_text_atomic(output, render_markdown(data, title))
+        plot_report(data, plot)
+        plot_curves(data, curves)
+    except KDSeqError as err:
+        msg.fail(str(err), exits=1)
     msg.good(f"Report for {len(data.rows)} rows × {len(data.languages)} languages", f"{output}\n{plot}\n{curves}")
+
+
+def _check_languages(data: "ReportData", requested: List[str]) -> None:
+    """Refuse --languages that no record was tested on (a column of dashes, E409); warn
+    about tested languages the report leaves out (W416)."""
+    from ..errors import Errors, KDSeqError, Warnings
+
+    rows = [*data.rows, *(row for rows in data.variants.values() for row in rows)]
+    tested = sorted({lang for row in rows for record in row.records
+                     for lang in record["test"]["languages"]})
+    missing = [lang for lang in requested if lang not in tested]
+    if missing:
+        raise KDSeqError(Errors.E409.format(requested=" ".join(requested), missing=missing,
+                                            tested=tested))
+    dropped = [lang for lang in tested if lang not in {*data.languages, *data.zero_shot}]
+    if dropped:
+        msg.warn(Warnings.W416.format(dropped=dropped, shown=[*data.languages, *data.zero_shot]))

@@ -6,16 +6,16 @@ importing the package costs nothing and no process-wide backend is set.
 from pathlib import Path
 from typing import Any, Tuple
 
+from ..errors import Errors, KDSeqError
+from ..fileio import atomic_path
 from .tables import ReportData
 
 
 def _figure(size: Tuple[float, float]) -> Any:
     try:
         from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError(
-            "The report's figures need matplotlib: pip install 'spacy-kdseq[report]'"
-        ) from None
+    except ImportError as err:
+        raise KDSeqError(Errors.E235.format(err=err)) from None
     return Figure(figsize=size)
 
 
@@ -69,5 +69,5 @@ def plot_curves(report: ReportData, path: Path) -> None:
 
 
 def _save(fig: Any, path: Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
