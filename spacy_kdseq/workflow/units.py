@@ -7,7 +7,6 @@ happens in a temporary directory beside the output, renamed into place when done
 and the record is written last with a rename, so a unit killed at any point leaves
 nothing that a rerun would trust, and never touches another unit's output.
 """
-import os
 import shlex
 import shutil
 import time
@@ -26,6 +25,7 @@ from spacy.util import load_config
 from ..crf import preload_compiled
 from ..distill.train import distill
 from ..evaluation import evaluate_pipeline, load_gold
+from ..fileio import replace_dir
 from ..run_record import make_record
 from . import provenance
 from .records import git_state, machine_info, read_curve, summarise_training, write_json_atomic
@@ -125,7 +125,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
         curve = read_curve(tmp / LOG_NAME)
         training = summarise_training(curve, _training_section(tmp), wall, unit.output / LOG_NAME)
         test = _evaluate(unit, tmp / "model-best")
-        _replace_dir(tmp, unit.output)
+        replace_dir(tmp, unit.output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -163,17 +163,6 @@ def _evaluate(unit: TrainUnit, model: Path) -> Dict[str, Any]:
     gold, files = load_gold([(None, path) for path in unit.test_files], nlp)
     final = unit.output / "model-best"
     return evaluate_pipeline(nlp, gold, task=unit.task, model=str(final), files=files, progress=False)
-
-
-def _replace_dir(source: Path, dest: Path) -> None:
-    """Move `source` to `dest`; an older `dest` (a retrain) is moved aside, then deleted."""
-    old: Optional[Path] = None
-    if dest.exists():
-        old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(dest, old)
-    os.replace(source, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _quote(value: Any) -> str:
