@@ -48,7 +48,8 @@ def pipeline_encoder(model: Path) -> str:
     """The encoder of a saved pipeline (from its config.cfg)."""
     from spacy.util import load_config
 
-    return _encoder(load_config(Path(model) / "config.cfg", interpolate=False))
+    # Interpolated: a saved transformer config names its model as `${paths.encoder}`.
+    return _encoder(load_config(Path(model) / "config.cfg", interpolate=True))
 
 
 def _encoder(config: Mapping[str, Any]) -> str:
