@@ -11,27 +11,10 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 from wasabi import msg
 
 from ..errors import Errors, KDSeqError
+from .outcomes import Done, UnitsFailed, describe
 
 U = TypeVar("U")
 BACKENDS = ("serial", "ray")
-Done = Callable[[Any, Any], None]
-
-
-class UnitsFailed(RuntimeError):
-    """Some units of a step failed; the others' outputs are kept."""
-
-    def __init__(self, failures: Sequence[Tuple[str, str]]) -> None:
-        self.failures = list(failures)
-        lines = "\n".join(f"- {label}: {error}" for label, error in self.failures)
-        super().__init__(
-            f"{len(self.failures)} unit(s) failed; finished units are kept, and running the "
-            f"step again redoes only what is missing:\n{lines}"
-        )
-
-
-def describe(err: BaseException) -> str:
-    """How a failure list names an error."""
-    return f"{type(err).__name__}: {err}"
 
 
 def run_serial(

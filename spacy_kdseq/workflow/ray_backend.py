@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 from wasabi import msg
 
 from ..errors import Errors, KDSeqError
-from .backends import Done, UnitsFailed, describe
+from .outcomes import Done, UnitsFailed, describe
 
 U = TypeVar("U")
 
