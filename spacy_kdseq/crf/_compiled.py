@@ -81,8 +81,9 @@ def _numpy(tensor: Tensor) -> np.ndarray:
 def _checked_arrays(
     func: str, emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """numpy views of inputs that passed ``check_structure`` (emissions, transitions,
-    start, end) and the (B,) lengths, after the checks of ``check_values`` ran compiled:
+    """numpy views of inputs that passed ``check_inputs(values=False)`` (emissions,
+    transitions, start, end) and the (B,) lengths, after the checks of ``check_values`` ran
+    compiled:
     as torch ops those are ~10 small ops, whose cost on cold caches (~0.3 ms) is more than
     a whole Viterbi pass at B = 32, T = 20. Only when the compiled checks fail do the
     torch ones run, to raise the error that names the bad value."""
@@ -100,8 +101,8 @@ def _checked_arrays(
 def viterbi(
     emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
 ) -> Tuple[Tensor, Tensor]:
-    """``decode.viterbi`` on CPU inputs that passed ``check_structure``: (scores (B,),
-    tags (B, T))."""
+    """``decode.viterbi`` on CPU inputs that passed ``check_inputs(values=False)``:
+    (scores (B,), tags (B, T))."""
     from . import _numba
 
     em, trans, first, last, lengths = _checked_arrays(
@@ -135,8 +136,8 @@ def viterbi_packed(
 def kbest(
     emissions: Tensor, mask: Tensor, transitions: Tensor, k: int, start: Tensor, end: Tensor
 ) -> Tuple[Tensor, Tensor]:
-    """``decode.kbest`` on CPU inputs that passed ``check_structure``: (scores (B, k),
-    tags (B, k, T))."""
+    """``decode.kbest`` on CPU inputs that passed ``check_inputs(values=False)``:
+    (scores (B, k), tags (B, k, T))."""
     from . import _numba
 
     em, trans, first, last, lengths = _checked_arrays(

@@ -5,9 +5,7 @@ import torch
 from torch import Tensor
 
 from . import _compiled
-from ._checks import (
-    check_k, check_packed, check_packed_values, check_structure, check_values,
-)
+from ._checks import check_inputs, check_packed, check_packed_values, check_values
 from ._dp import full_length
 
 
@@ -26,7 +24,7 @@ def viterbi(
     `fast` extra) on CPU inputs when numba is installed and the torch kernel otherwise;
     False always the torch kernel; True the compiled one or an error. Both are exact.
     """
-    start, end = check_structure("viterbi", emissions, mask, transitions, start, end)
+    start, end = check_inputs("viterbi", emissions, mask, transitions, start, end, values=False)
     if _compiled.use("viterbi", compiled, emissions):
         return _compiled.viterbi(emissions, mask, transitions, start, end)
     check_values("viterbi", emissions, mask, transitions, start, end)
@@ -123,8 +121,8 @@ def kbest(
     and tags −1; padding tags are −1. An empty sequence has one path, of score 0.
     `compiled` as in `viterbi`.
     """
-    start, end = check_structure("kbest", emissions, mask, transitions, start, end)
-    check_k("kbest", k)
+    start, end = check_inputs("kbest", emissions, mask, transitions, start, end, k=k,
+                              values=False)
     if _compiled.use("kbest", compiled, emissions):
         return _compiled.kbest(emissions, mask, transitions, k, start, end)
     check_values("kbest", emissions, mask, transitions, start, end)

@@ -4,7 +4,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from ._checks import check_inputs, check_tags
+from ._checks import check_inputs
 from . import _compiled, _scaled
 
 
@@ -91,8 +91,7 @@ def path_score(
     end: Optional[Tensor] = None,
 ) -> Tensor:
     """(B,) unnormalised score of the label sequences `tags` (B, T); padding tags ignored."""
-    start, end = check_inputs("path_score", emissions, mask, transitions, start, end)
-    check_tags("path_score", tags, mask, emissions.shape[2])
+    start, end = check_inputs("path_score", emissions, mask, transitions, start, end, tags=tags)
     return _path_score(emissions, mask, transitions, tags.long(), start, end)
 
 
@@ -128,8 +127,7 @@ def nll(
 ) -> Tensor:
     """(B,) negative log-likelihood log Z − score(tags) of each sequence. `compiled` as
     in `viterbi` (for log Z)."""
-    start, end = check_inputs("nll", emissions, mask, transitions, start, end)
-    check_tags("nll", tags, mask, emissions.shape[2])
+    start, end = check_inputs("nll", emissions, mask, transitions, start, end, tags=tags)
     log_z = _log_partition(emissions, mask, transitions, start, end, compiled)
     return log_z - _path_score(emissions, mask, transitions, tags.long(), start, end)
 

@@ -203,16 +203,34 @@ def distill(
     setup_device(use_gpu)
     if output_path is not None:
         make_dirs(output_path)  # a file in its way is refused before the teachers run
+    nlp, prepared = init_student(
+        config_path, overrides=overrides, use_gpu=use_gpu, force_annotate=force_annotate
+    )
+    try:
+        train(nlp, output_path, use_gpu=use_gpu, stdout=sys.stdout, stderr=sys.stderr)
+    finally:
+        unhook_student(nlp, prepared)
+    return nlp, prepared
+
+
+def init_student(
+    config_path: Path, *, overrides: Optional[Dict[str, Any]] = None, use_gpu: int = -1,
+    force_annotate: bool = False,
+) -> Tuple[Language, Prepared]:
+    """Validate, annotate (or reuse the cache) and initialise the student with its KD
+    objective hooked: what `distill` trains, for a caller with its own training loop
+    (the workflow's resumable units). Unhook it with `unhook_student` when done."""
     config = load_distill_config(config_path, overrides)
     prepared = prepare(config, force=force_annotate)
     nlp = init_nlp(student_config(config, prepared), use_gpu=use_gpu)
     hook_student(nlp, prepared)
-    try:
-        train(nlp, output_path, use_gpu=use_gpu, stdout=sys.stdout, stderr=sys.stderr)
-    finally:
-        if prepared.settings.method != "none":
-            nlp.get_pipe(prepared.settings.component).distillation_loss = None
     return nlp, prepared
+
+
+def unhook_student(nlp: Language, prepared: Prepared) -> None:
+    """Take the KD objective off the student again (`hook_student`'s inverse)."""
+    if prepared.settings.method != "none":
+        nlp.get_pipe(prepared.settings.component).distillation_loss = None
 
 
 def _uses_transformers(section: Any) -> bool:

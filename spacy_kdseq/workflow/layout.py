@@ -5,6 +5,7 @@ smoke workflow)::
     training/<task>/teachers[-<variant>]/<lang>/           model-best, model-last, train-log.jsonl
     training/<task>/students[-<variant>]/<method>/seed-<n>/   taught by teachers[-<teacher variant>]
     training/<task>/spacy[-<variant>]/<lang or xx>/
+    training/<task>/<…>/<run>.checkpoint/                     a unit's checkpoint, until recorded
     results/<task>/<same relative path>.json                  one run record per unit
     kd-cache/<task>/                                          the default teachers' knowledge
     kd-cache/<task>-teachers-<teacher variant>/               another teacher variant's
@@ -25,6 +26,11 @@ def run_paths(root: Path, task: str, kind: str, variant: str, *parts: str) -> Tu
     """The output directory of one run and the path of its record."""
     rel = Path(_kind_dir(kind, variant), *parts)
     return root / "training" / task / rel, (root / "results" / task / rel).with_suffix(".json")
+
+
+def checkpoint_path(output: Path) -> Path:
+    """Where the unit training into `output` keeps its checkpoint until it is recorded."""
+    return output.parent / f"{output.name}.checkpoint"
 
 
 def teacher_model(root: Path, task: str, lang: str, variant: str = "default") -> Path:

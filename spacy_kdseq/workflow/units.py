@@ -6,6 +6,13 @@ the test files, and writes its run record (`records.py`). It is atomic: training
 happens in a temporary directory beside the output, renamed into place when done,
 and the record is written last with a rename, so a unit killed at any point leaves
 nothing that a rerun would trust, and never touches another unit's output.
+
+It is also resumable: while it trains, the unit writes a checkpoint beside its output
+(`<output>.checkpoint/`, see `spacy_kdseq.training`) every `checkpoint_seconds`, and a
+rerun of a killed unit continues from it, to the same model and record as a run never
+interrupted (its record lists the steps it resumed from). The checkpoint goes once the
+record is written. One unit is trained by one process at a time: a rerun takes over
+what a killed attempt left behind.
 """
 import shlex
 import shutil
@@ -19,15 +26,22 @@ from typing import Any, Dict, List, Optional, Tuple
 # code changed on disk meanwhile must not be half-imported at its end (evaluation).
 import spacy
 import torch
-from spacy.cli.train import train as spacy_train
+from spacy.training.initialize import init_nlp
 from spacy.util import load_config
+from wasabi import msg
 
 from ..crf import preload_compiled
-from ..distill.train import distill
+from ..device import setup_device
+from ..distill.train import init_student, unhook_student
+from ..errors import Warnings
 from ..evaluation import evaluate_pipeline, load_gold
 from ..fileio import replace_dir
 from ..run_record import make_record
+from ..training import checkpoint
+from ..training.checkpoint import Checkpointing
+from ..training.loop import Resumption, train_resumable
 from . import provenance
+from .layout import checkpoint_path
 from .records import git_state, machine_info, read_curve, summarise_training, write_json_atomic
 
 # The compiled CRF kernels would otherwise be imported at the first dev evaluation.
@@ -58,6 +72,8 @@ class TrainUnit:
     teachers: Optional[Dict[str, str]] = None  # students only: {lang: teacher model-best}
     teacher_variant: str = "default"  # students only: whose teachers `teachers` are
     gpu_id: int = -1
+    checkpoint_seconds: float = 900.0  # wall time between checkpoints while training
+    checkpoint_steps: int = 0  # > 0: a checkpoint every that many steps instead
 
     @property
     def train_languages(self) -> Optional[List[str]]:
@@ -109,19 +125,26 @@ class TrainUnit:
 
 
 def run_unit(unit: TrainUnit) -> Dict[str, Any]:
-    """Train, evaluate and record one unit atomically; returns the record."""
+    """Train (or go on training from the unit's checkpoint), evaluate and record one unit
+    atomically; returns the record."""
     code = git_state()  # the code this run starts from, whatever changes while it trains
     # What the run reads, hashed before it reads it.
     inputs = unit.inputs()
     settings = unit.settings()
     train_langs = provenance.languages_read(unit.train, unit.train_languages)
+    checkpointing = Checkpointing(
+        checkpoint_path(unit.output), unit.label, every_seconds=unit.checkpoint_seconds,
+        every_steps=unit.checkpoint_steps, identity={"inputs": inputs}, notes={"code": list(code)},
+    )
+    _remove_partials(unit.output)
     tmp = unit.output.parent / f".{unit.output.name}.partial-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
         overrides = {**unit.all_overrides(), "paths.log": str(tmp / LOG_NAME)}
         start = time.perf_counter()
-        _train(unit, tmp, overrides)
-        wall = time.perf_counter() - start
+        resumption = _train(unit, tmp, overrides, checkpointing)
+        # The training time the earlier attempts kept (up to their last checkpoint).
+        wall = time.perf_counter() - start + resumption.seconds_before
         curve = read_curve(tmp / LOG_NAME)
         training = summarise_training(curve, _training_section(tmp), wall, unit.output / LOG_NAME)
         test = _evaluate(unit, tmp / "model-best")
@@ -129,29 +152,44 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    # A resumed run is recorded with the code it started from.
+    started = tuple(resumption.notes.get("code", code))
+    if started[0] != code[0]:
+        msg.warn(Warnings.W441.format(owner=unit.label, now=code[0], then=started[0]))
     record = make_record(
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
         train_langs=train_langs, overrides=unit.all_overrides(), training=training,
-        curve=curve, test=test, code=code, machine=machine_info(torch.get_num_threads()),
+        curve=curve, test=test, code=started, machine=machine_info(torch.get_num_threads()),
         teacher_variant=unit.teacher_variant if unit.kind == "student" else None,
         settings=settings, inputs=inputs,
         encoder=unit.encoder(),
         teacher_encoders=provenance.teacher_encoders(unit.teachers or {}),
+        resumed_from=resumption.resumed_from,
     )
     write_json_atomic(unit.record, record)
+    checkpoint.remove(checkpointing.path)
     return record
 
 
-def _train(unit: TrainUnit, output: Path, overrides: Dict[str, Any]) -> None:
+def _train(
+    unit: TrainUnit, output: Path, overrides: Dict[str, Any], checkpointing: Checkpointing
+) -> Resumption:
+    """`spacy train` (or `spacy kdseq distill` for a student) into `output`, in spaCy's
+    training loop made resumable."""
+    setup_device(unit.gpu_id)
     if unit.kind == "student":
         config = load_config(unit.config, overrides=overrides, interpolate=False)
         # Exactly this run's teachers, whatever the config lists by default.
         config["distillation"]["teachers"] = dict(unit.teachers or {})
         path = output / "config.cfg"
         config.to_disk(path)
-        distill(path, output, use_gpu=unit.gpu_id)
-    else:
-        spacy_train(unit.config, output, use_gpu=unit.gpu_id, overrides=overrides)
+        nlp, prepared = init_student(path, use_gpu=unit.gpu_id)
+        try:
+            return train_resumable(nlp, output, checkpointing, use_gpu=unit.gpu_id)
+        finally:
+            unhook_student(nlp, prepared)
+    nlp = init_nlp(load_config(unit.config, overrides=overrides, interpolate=False), use_gpu=unit.gpu_id)
+    return train_resumable(nlp, output, checkpointing, use_gpu=unit.gpu_id)
 
 
 def _training_section(output: Path) -> Dict[str, Any]:
@@ -163,6 +201,12 @@ def _evaluate(unit: TrainUnit, model: Path) -> Dict[str, Any]:
     gold, files = load_gold([(None, path) for path in unit.test_files], nlp)
     final = unit.output / "model-best"
     return evaluate_pipeline(nlp, gold, task=unit.task, model=str(final), files=files, progress=False)
+
+
+def _remove_partials(output: Path) -> None:
+    """Delete what killed attempts of this unit left half-written (a rerun owns the unit)."""
+    for partial in output.parent.glob(f".{output.name}.partial-*"):
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def _quote(value: Any) -> str:

@@ -1,0 +1,1 @@
+"""spaCy's training loop made resumable: checkpoints that survive a killed process."""
