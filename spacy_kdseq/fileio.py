@@ -97,7 +97,8 @@ def write_json_atomic(path: PathLike, data: Any) -> None:
 
 
 def replace_dir(source: PathLike, dest: PathLike) -> None:
-    """Move the folder `source` to `dest`; an older `dest` (a retrain) is moved aside, then deleted."""
+    """Move the folder `source` to `dest`; an older `dest` (a retrain) is moved aside, then
+    deleted."""
     source, dest = Path(source), Path(dest)
     old: Optional[Path] = None
     if dest.exists():

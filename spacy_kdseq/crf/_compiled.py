@@ -83,10 +83,9 @@ def _checked_arrays(
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """numpy views of inputs that passed ``check_inputs(values=False)`` (emissions,
     transitions, start, end) and the (B,) lengths, after the checks of ``check_values`` ran
-    compiled:
-    as torch ops those are ~10 small ops, whose cost on cold caches (~0.3 ms) is more than
-    a whole Viterbi pass at B = 32, T = 20. Only when the compiled checks fail do the
-    torch ones run, to raise the error that names the bad value."""
+    compiled: as torch ops those are ~10 small ops, whose cost on cold caches (~0.3 ms) is
+    more than a whole Viterbi pass at B = 32, T = 20. Only when the compiled checks fail do
+    the torch ones run, to raise the error that names the bad value."""
     from . import _numba
 
     em, trans, first, last = (_numpy(x) for x in (emissions, transitions, start, end))
