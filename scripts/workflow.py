@@ -131,6 +131,9 @@ def data(local_data: Path = typer.Option(..., help="Folder laid out like ../shar
     """Link each asset of project.yml from `local_data` after checking its checksum."""
     from weasel.util import get_checksum
 
+    from spacy_kdseq.errors import KDSeqError
+    from spacy_kdseq.fileio import make_dirs
+
     assets = srsly.read_yaml("project.yml")["assets"]
     missing = []
     for asset in assets:
@@ -144,7 +147,12 @@ def data(local_data: Path = typer.Option(..., help="Folder laid out like ../shar
         if get_checksum(source) != asset["checksum"]:
             msg.fail(f"{source}: checksum differs from project.yml ({asset['checksum']}); "
                      "it is not the release this project pins.", exits=1)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_symlink():  # a link of an earlier run to data that has moved since
+            dest.unlink()
+        try:
+            make_dirs(dest.parent)
+        except KDSeqError as err:
+            msg.fail(str(err), exits=1)
         dest.symlink_to(source.resolve())
     if missing:
         msg.fail(f"{len(missing)} assets are neither in {local_data} nor in assets/: "

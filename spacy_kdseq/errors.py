@@ -130,8 +130,9 @@ class Errors(metaclass=_ErrorsWithCodes):
     E224 = ("spacy-kdseq.LanguageBalancedCorpus.v1: doc {index} of {path} records no "
             "language, so it cannot be balanced. Convert the corpus with `spacy kdseq "
             "convert --lang <code>`, which records each doc's language.")
-    E225 = ("Cannot write {path}: {blocker} is a file, not a folder. Give an output path in "
-            "a folder (missing folders are created), or move that file away.")
+    E225 = ("Cannot write {path}: {blocker} is a file (or a link to nothing), not a folder. "
+            "Give an output path in a folder (missing folders are created), or move that "
+            "file away.")
     E226 = ("Cannot write {path}: it is a folder, and this output is a file. Give a file "
             "path, e.g. a new name inside that folder.")
     E227 = ("Cannot write {path} ({err}). Give a path in a folder you can write to.")

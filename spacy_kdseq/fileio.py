@@ -58,8 +58,10 @@ def _make_dirs(folder: Path, output: Path) -> None:
 
 
 def _file_in_the_way(folder: Path) -> Optional[Path]:
-    """The nearest of `folder` and its parents that exists but is not a folder, if any."""
-    return next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    """The nearest of `folder` and its parents that is there but is no folder (a file, or
+    a link to nothing), if any."""
+    return next((p for p in (folder, *folder.parents)
+                 if (p.exists() or p.is_symlink()) and not p.is_dir()), None)
 
 
 def same_file(a: PathLike, b: PathLike) -> bool:

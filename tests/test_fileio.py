@@ -49,6 +49,9 @@ def test_a_file_in_the_way_is_a_coded_error(tmp_path):
     with pytest.raises(ValueError, match=r"E225.*f is a file"):
         check_folder(tmp_path / "f" / "cache")
     assert check_folder(tmp_path / "new" / "cache") and not (tmp_path / "new").exists()
+    (tmp_path / "gone").symlink_to(tmp_path / "moved")
+    with pytest.raises(ValueError, match=r"E225.*gone is a file \(or a link to nothing\)"):
+        make_dirs(tmp_path / "gone" / "sub")
 
 
 def test_run_records_are_readable_by_others(tmp_path):
