@@ -6,8 +6,7 @@ Layout of a checkpoint folder (e.g. ``training/ner/teachers/es.checkpoint/``)::
     LATEST                 the name of the complete checkpoint, e.g. "step-000001200"
     step-000001200/
         state.json         owner, identity, loop state, optimizer and random values
-        arrays.npz         optimizer moments, gradients, random states (no pickle)
-        model/             the pipeline's current weights (`nlp.to_disk`)
+        arrays.npz         weights, optimizer moments and gradients, random states
         model-best/        the best model so far, if there is one
 
 A checkpoint is written to a temporary folder, synced to disk, renamed, and only then
@@ -30,7 +29,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 import numpy
-from spacy.language import Language
 from thinc.api import Config
 
 from ..errors import Errors, KDSeqError, Warnings
@@ -39,7 +37,6 @@ FORMAT_VERSION = 1
 LATEST = "LATEST"
 STATE = "state.json"
 ARRAYS = "arrays.npz"
-MODEL = "model"
 MODEL_BEST = "model-best"
 # The log file changes with every attempt of a run (the workflow trains in a fresh folder).
 PER_ATTEMPT_KEYS = ("config.paths.log",)
@@ -71,10 +68,6 @@ class Saved:
     dir: Path
     values: Dict[str, Any]
     arrays: Dict[str, numpy.ndarray]
-
-    @property
-    def model(self) -> Path:
-        return self.dir / MODEL
 
     @property
     def model_best(self) -> Optional[Path]:
@@ -123,14 +116,12 @@ def load(checkpointing: Checkpointing, identity: Dict[str, Any]) -> Optional[Sav
             arrays = {key: stored[key] for key in stored.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise damaged(checkpointing, repr(err)) from None
-    if not (path / name / MODEL).is_dir():
-        raise damaged(checkpointing, f"{path / name / MODEL} is missing")
     _remove_except(path, keep=(LATEST, name))
     return Saved(path / name, values, arrays)
 
 
 def write(
-    checkpointing: Checkpointing, step: int, nlp: Language, values: Dict[str, Any],
+    checkpointing: Checkpointing, step: int, values: Dict[str, Any],
     arrays: Dict[str, numpy.ndarray], model_best: Optional[Path],
 ) -> Path:
     """Write the checkpoint of `step` atomically; returns its folder."""
@@ -140,7 +131,6 @@ def write(
     tmp = path / f".{name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         tmp.mkdir()
-        nlp.to_disk(tmp / MODEL)
         if model_best is not None and model_best.exists():
             shutil.copytree(model_best, tmp / MODEL_BEST)
         numpy.savez(tmp / ARRAYS, **arrays)

@@ -31,7 +31,7 @@ from thinc.api import Optimizer, constant, fix_random_seed, set_gpu_allocator
 from wasabi import Printer
 
 from ..errors import Errors, KDSeqError
-from . import checkpoint, optimizer_state, rng
+from . import checkpoint, optimizer_state, params, rng
 from .checkpoint import Checkpointing, Saved
 from .stream import Batch, TrainStream, skip
 
@@ -226,7 +226,8 @@ def _resume(
     them (the random states are put back last, just before training goes on)."""
     try:
         state = LoopState.from_json(saved.values["loop"])
-        nlp.from_disk(saved.model, exclude=["config", "vocab", "tokenizer"])
+        params.restore_weights(nlp, _part(saved.arrays, "weights."), saved.values["weights"])
+        nlp.meta.update(saved.values["meta"])  # the performance of the last evaluation
         optimizer_state.restore(
             nlp, optimizer, _part(saved.arrays, "optimizer."), saved.values["optimizer"], state.step
         )
@@ -257,20 +258,23 @@ def _write(
 ) -> None:
     # CuPy's state cannot be saved; a resumed run reseeds it at this step too.
     rng.reseed_cupy(seed, state.step)
+    weights, names = params.capture_weights(nlp)
     opt_arrays, opt_values = optimizer_state.capture(nlp, optimizer)
     rng_arrays, rng_values = rng.capture()
     starts = [rng.python_state_to_array(s) for s in stream.epoch_starts]
     arrays = {
+        **{f"weights.{k}": v for k, v in weights.items()},
         **{f"optimizer.{k}": v for k, v in opt_arrays.items()},
         **{f"random.{k}": v for k, v in rng_arrays.items()},
         "epochs": numpy.stack([words for words, _ in starts]),
     }
     values = {
-        "identity": identity, "notes": notes, "loop": state.to_json(), "optimizer": opt_values,
-        "random": rng_values, "epoch_gauss": [gauss for _, gauss in starts],
+        "identity": identity, "notes": notes, "loop": state.to_json(), "weights": names,
+        "meta": _jsonable(nlp.meta), "optimizer": opt_values, "random": rng_values,
+        "epoch_gauss": [gauss for _, gauss in starts],
     }
     best = output_path / DIR_MODEL_BEST if output_path is not None else None
-    checkpoint.write(checkpointing, state.step - 1, nlp, values, arrays, best)
+    checkpoint.write(checkpointing, state.step - 1, values, arrays, best)
 
 
 def _due(checkpointing: Checkpointing, steps_done: int, seconds_since: float) -> bool:

@@ -1,17 +1,21 @@
 """The resumable loop trains exactly as spaCy's, and its data stream replays exactly."""
 import random
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import pytest
 import spacy
+from spacy.language import Language
+from spacy.tokens import DocBin
 from spacy.training import Example
 from spacy.training.initialize import init_nlp
 from spacy.training.loop import train
 from spacy.util import load_config, registry
+from spacy.vocab import Vocab
 from thinc.api import compounding
 
 from spacy_kdseq.corpora import convert_corpus
+from spacy_kdseq.training import checkpoint
 from spacy_kdseq.training.checkpoint import Checkpointing
 from spacy_kdseq.training.loop import train_resumable
 from spacy_kdseq.training.stream import TrainStream, skip
@@ -28,35 +32,71 @@ def _weights(model: Path) -> Dict[str, bytes]:
     }
 
 
+def _corpus(shared_data: Path, tmp_path: Path) -> Dict[str, str]:
+    paths = {}
+    for split, suffix in (("train", "train"), ("dev", "testa")):
+        path = tmp_path / f"{split}.spacy"
+        convert_corpus(shared_data / "conll2002" / f"esp.{suffix}", path, "es", limit=40)
+        paths[f"paths.{split}"] = str(path)
+    return paths
+
+
+def _init(config: str, overrides: Dict[str, Any], out: Path) -> Language:
+    out.mkdir()
+    return init_nlp(load_config(REPO / "configs" / config, interpolate=False,
+                                overrides={**overrides, "paths.log": str(out / "log.jsonl")}))
+
+
+def _compare(first: Path, second: Path) -> None:
+    """The same dev curve and losses in the log, and the same weights, to the bit."""
+    log = (first / "log.jsonl").read_text().splitlines()
+    assert len(log) == 4 and (second / "log.jsonl").read_text().splitlines() == log
+    for model in ("model-best", "model-last"):
+        assert _weights(second / model) == _weights(first / model)
+
+
 def test_the_loop_trains_as_spacys(shared_data: Path, tmp_path: Path) -> None:
     """Without a checkpoint to resume from, the same steps as `spacy train`, to the bit."""
-    corpus = {}
-    for split, suffix in (("train", "train"), ("dev", "testa")):
-        corpus[split] = tmp_path / f"{split}.spacy"
-        convert_corpus(shared_data / "conll2002" / f"esp.{suffix}", corpus[split], "es", limit=40)
     overrides = {
-        "paths.train": str(corpus["train"]), "paths.dev": str(corpus["dev"]),
+        **_corpus(shared_data, tmp_path),
         "components.tok2vec.model.encode.width": 32, "components.tok2vec.model.encode.depth": 1,
         "training.max_steps": 12, "training.eval_frequency": 4,
         "training.batcher.size.start": 60, "training.batcher.size.compound": 1.1,
     }
-    outputs = {}
-    for name in ("spacy", "resumable"):
-        out = tmp_path / name
-        out.mkdir()
-        config = load_config(REPO / "configs" / "teacher-ner.cfg", interpolate=False,
-                             overrides={**overrides, "paths.log": str(out / "log.jsonl")})
-        nlp = init_nlp(config)
-        if name == "spacy":
-            train(nlp, out)
-        else:
-            done = train_resumable(nlp, out, Checkpointing(tmp_path / "ck", "test", every_steps=5))
-            assert done.resumed_from == [] and (tmp_path / "ck" / "LATEST").read_text() == "step-000000009"
-        outputs[name] = out
-    logs = [(out / "log.jsonl").read_text().splitlines() for out in outputs.values()]
-    assert len(logs[0]) == 4 and logs[0] == logs[1]
-    for model in ("model-best", "model-last"):
-        assert _weights(outputs["spacy"] / model) == _weights(outputs["resumable"] / model)
+    train(_init("teacher-ner.cfg", overrides, tmp_path / "spacy"), tmp_path / "spacy")
+    nlp = _init("teacher-ner.cfg", overrides, tmp_path / "resumable")
+    done = train_resumable(nlp, tmp_path / "resumable", Checkpointing(tmp_path / "ck", "test", every_steps=5))
+    assert done.resumed_from == [] and (tmp_path / "ck" / "LATEST").read_text() == "step-000000009"
+    _compare(tmp_path / "spacy", tmp_path / "resumable")
+
+
+def test_a_transformer_run_resumes_to_the_bit(shared_data: Path, tmp_path: Path, tiny_bert, monkeypatch) -> None:
+    """PyTorch parameters (Adam moments keyed by shim), torch's dropout generator, a frozen
+    embedding matrix and a warmup schedule: resumed, the same run as uninterrupted."""
+    overrides = _corpus(shared_data, tmp_path)
+    words = [token.text for doc in DocBin().from_disk(overrides["paths.train"]).get_docs(Vocab()) for token in doc]
+    overrides.update({
+        "paths.encoder": str(tiny_bert(words, tmp_path / "tiny-bert")),
+        "training.max_steps": 12, "training.eval_frequency": 4, "training.batcher.size": 150,
+        "training.optimizer.learn_rate.warmup_steps": 3, "training.optimizer.learn_rate.total_steps": 12,
+        "training.optimizer.learn_rate.initial_rate": 1e-3,
+    })
+    whole = Checkpointing(tmp_path / "ck-whole", "test", every_steps=5)
+    train_resumable(_init("teacher-ner-trf.cfg", overrides, tmp_path / "whole"), tmp_path / "whole", whole)
+    ck = Checkpointing(tmp_path / "ck", "test", every_steps=5)
+    write = checkpoint.write
+
+    def write_then_stop(*args, **kwargs):
+        write(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoint, "write", write_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            train_resumable(_init("teacher-ner-trf.cfg", overrides, tmp_path / "killed"), tmp_path / "killed", ck)
+    done = train_resumable(_init("teacher-ner-trf.cfg", overrides, tmp_path / "resumed"), tmp_path / "resumed", ck)
+    assert done.resumed_from == [4]
+    _compare(tmp_path / "whole", tmp_path / "resumed")
 
 
 def _examples(n: int) -> List[Example]:
