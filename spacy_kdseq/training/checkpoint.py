@@ -75,7 +75,9 @@ class Saved:
         return best if best.exists() else None
 
 
-def run_identity(config: Config, train_digest: Optional[str], extra: Mapping[str, Any]) -> Dict[str, Any]:
+def run_identity(
+    config: Config, train_digest: Optional[str], extra: Mapping[str, Any]
+) -> Dict[str, Any]:
     """What must match for a checkpoint to be this run's: the whole config (but the log
     path), the training data, and `extra`, as JSON values by dotted key."""
     flat = _flatten({"config": config, **extra})
@@ -169,7 +171,9 @@ def _changes(values: Dict[str, Any], identity: Dict[str, Any]) -> str:
     if values.get("format") != FORMAT_VERSION:
         return f"checkpoint format {values.get('format')!r}, this version reads {FORMAT_VERSION}"
     saved = values.get("identity", {})
-    changed: List[str] = sorted(key for key in set(saved) | set(identity) if saved.get(key) != identity.get(key))
+    changed: List[str] = sorted(
+        key for key in set(saved) | set(identity) if saved.get(key) != identity.get(key)
+    )
     shown = [
         f"{key}: {_short(saved.get(key))} → {_short(identity.get(key))}" for key in changed[:6]
     ]

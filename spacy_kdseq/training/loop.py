@@ -185,7 +185,8 @@ def train_resumable(
                 if output_path is not None:
                     save_checkpoint(is_best_checkpoint)
                     info["output_path"] = str(output_path / DIR_MODEL_LAST)
-                state.evaluations.append(_jsonable({k: v for k, v in info.items() if k != "checkpoints"}))
+                logged = {key: value for key, value in info.items() if key != "checkpoints"}
+                state.evaluations.append(_jsonable(logged))
             log_step(info if is_best_checkpoint is not None else None)
             # --- train_while_improving, after its yield ---------------------------
             if is_best_checkpoint is not None:
@@ -214,7 +215,8 @@ def train_resumable(
     if optimizer.averages:
         nlp.use_params(optimizer.averages)
     if output_path is not None:
-        stdout.write(msg.good("Saved pipeline to output directory", output_path / DIR_MODEL_LAST) + "\n")
+        saved_to = output_path / DIR_MODEL_LAST
+        stdout.write(msg.good("Saved pipeline to output directory", saved_to) + "\n")
     return Resumption(state.resumed_from, seconds_before, notes)
 
 

@@ -188,7 +188,8 @@ def _train(
             return train_resumable(nlp, output, checkpointing, use_gpu=unit.gpu_id)
         finally:
             unhook_student(nlp, prepared)
-    nlp = init_nlp(load_config(unit.config, overrides=overrides, interpolate=False), use_gpu=unit.gpu_id)
+    config = load_config(unit.config, overrides=overrides, interpolate=False)
+    nlp = init_nlp(config, use_gpu=unit.gpu_id)
     return train_resumable(nlp, output, checkpointing, use_gpu=unit.gpu_id)
 
 

@@ -17,7 +17,7 @@ from thinc.api import compounding
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.training import checkpoint
 from spacy_kdseq.training.checkpoint import Checkpointing
-from spacy_kdseq.training.loop import train_resumable
+from spacy_kdseq.training.loop import Resumption, train_resumable
 from spacy_kdseq.training.stream import TrainStream, skip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,6 +47,11 @@ def _init(config: str, overrides: Dict[str, Any], out: Path) -> Language:
                                 overrides={**overrides, "paths.log": str(out / "log.jsonl")}))
 
 
+def _resumable(config: str, overrides: Dict[str, Any], out: Path, ck: Path) -> Resumption:
+    """A fresh pipeline trained into `out` by the resumable loop, checkpoints every 5 steps."""
+    return train_resumable(_init(config, overrides, out), out, Checkpointing(ck, "test", every_steps=5))
+
+
 def _compare(first: Path, second: Path) -> None:
     """The same dev curve and losses in the log, and the same weights, to the bit."""
     log = (first / "log.jsonl").read_text().splitlines()
@@ -64,26 +69,27 @@ def test_the_loop_trains_as_spacys(shared_data: Path, tmp_path: Path) -> None:
         "training.batcher.size.start": 60, "training.batcher.size.compound": 1.1,
     }
     train(_init("teacher-ner.cfg", overrides, tmp_path / "spacy"), tmp_path / "spacy")
-    nlp = _init("teacher-ner.cfg", overrides, tmp_path / "resumable")
-    done = train_resumable(nlp, tmp_path / "resumable", Checkpointing(tmp_path / "ck", "test", every_steps=5))
+    done = _resumable("teacher-ner.cfg", overrides, tmp_path / "resumable", tmp_path / "ck")
     assert done.resumed_from == [] and (tmp_path / "ck" / "LATEST").read_text() == "step-000000009"
     _compare(tmp_path / "spacy", tmp_path / "resumable")
 
 
-def test_a_transformer_run_resumes_to_the_bit(shared_data: Path, tmp_path: Path, tiny_bert, monkeypatch) -> None:
+def test_a_transformer_run_resumes_to_the_bit(shared_data: Path, tmp_path: Path, tiny_bert,
+                                              monkeypatch) -> None:
     """PyTorch parameters (Adam moments keyed by shim), torch's dropout generator, a frozen
     embedding matrix and a warmup schedule: resumed, the same run as uninterrupted."""
     overrides = _corpus(shared_data, tmp_path)
-    words = [token.text for doc in DocBin().from_disk(overrides["paths.train"]).get_docs(Vocab()) for token in doc]
+    docs = DocBin().from_disk(overrides["paths.train"]).get_docs(Vocab())
+    words = [token.text for doc in docs for token in doc]
     overrides.update({
         "paths.encoder": str(tiny_bert(words, tmp_path / "tiny-bert")),
         "training.max_steps": 12, "training.eval_frequency": 4, "training.batcher.size": 150,
-        "training.optimizer.learn_rate.warmup_steps": 3, "training.optimizer.learn_rate.total_steps": 12,
+        "training.optimizer.learn_rate.warmup_steps": 3,
+        "training.optimizer.learn_rate.total_steps": 12,
         "training.optimizer.learn_rate.initial_rate": 1e-3,
     })
-    whole = Checkpointing(tmp_path / "ck-whole", "test", every_steps=5)
-    train_resumable(_init("teacher-ner-trf.cfg", overrides, tmp_path / "whole"), tmp_path / "whole", whole)
-    ck = Checkpointing(tmp_path / "ck", "test", every_steps=5)
+    config = "teacher-ner-trf.cfg"
+    _resumable(config, overrides, tmp_path / "whole", tmp_path / "ck-whole")
     write = checkpoint.write
 
     def write_then_stop(*args, **kwargs):
@@ -93,8 +99,8 @@ def test_a_transformer_run_resumes_to_the_bit(shared_data: Path, tmp_path: Path,
     with monkeypatch.context() as patch:
         patch.setattr(checkpoint, "write", write_then_stop)
         with pytest.raises(KeyboardInterrupt):
-            train_resumable(_init("teacher-ner-trf.cfg", overrides, tmp_path / "killed"), tmp_path / "killed", ck)
-    done = train_resumable(_init("teacher-ner-trf.cfg", overrides, tmp_path / "resumed"), tmp_path / "resumed", ck)
+            _resumable(config, overrides, tmp_path / "killed", tmp_path / "ck")
+    done = _resumable(config, overrides, tmp_path / "resumed", tmp_path / "ck")
     assert done.resumed_from == [4]
     _compare(tmp_path / "whole", tmp_path / "resumed")
 

@@ -84,7 +84,8 @@ def root(shared_data: Path, tmp_path_factory) -> Path:
 
 
 def _teacher(root: Path, variant: str, **overrides) -> TrainUnit:
-    (unit,) = teacher_units("ner", root, ["es"], [], overrides={**RESUMED, **overrides}, variant=variant)
+    settings = {**RESUMED, **overrides}
+    (unit,) = teacher_units("ner", root, ["es"], [], overrides=settings, variant=variant)
     return dataclasses.replace(unit, checkpoint_steps=5)
 
 
@@ -130,7 +131,8 @@ def _scores(test: dict) -> dict:
 
 
 def _leftovers(unit: TrainUnit) -> list:
-    return [p.name for p in unit.output.parent.iterdir() if ".partial-" in p.name or ".checkpoint" in p.name]
+    return [p.name for p in unit.output.parent.iterdir()
+            if ".partial-" in p.name or ".checkpoint" in p.name]
 
 
 @pytest.mark.parametrize("kind", ["teacher", "student"])
@@ -204,6 +206,7 @@ def test_another_units_checkpoint_is_refused(root: Path, monkeypatch) -> None:
     _interrupt_after_first_checkpoint(unit, monkeypatch)
     other = _teacher(root, "other", **{"training.max_steps": 6})
     shutil.copytree(checkpoint_path(unit.output), checkpoint_path(other.output))
-    with pytest.raises(KDSeqError, match=r"E440.*ner teacher es \(mine\).*not of ner teacher es \(other\)"):
+    refused = r"E440.*ner teacher es \(mine\).*not of ner teacher es \(other\)"
+    with pytest.raises(KDSeqError, match=refused):
         run_unit(other)
     assert checkpoint_path(other.output).exists() and not other.record.exists()
