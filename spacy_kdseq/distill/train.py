@@ -121,6 +121,8 @@ def read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path,
     if not corpus_path:
         raise KDSeqError(Errors.E318.format(path=corpus_path))
     check_corpus_path(corpus_path)  # a missing path, a folder without DocBins, a CoNLL file
+    # The docs the training reader yields: only `languages` when it keeps some (Corpus.v2).
+    keep = section.get("languages") if isinstance(section, dict) else None
     files = walk_corpus(corpus_path, ".spacy")
     vocab = util.get_lang_class("xx")().vocab
     by_file: Dict[Path, Dict[str, list]] = {}
@@ -130,7 +132,8 @@ def read_train_corpus(resolved: Config, settings: DistillSettings) -> Dict[Path,
             lang = get_doc_lang(doc)
             if lang is None:
                 raise KDSeqError(Errors.E315.format(path=path, index=index))
-            docs_by_lang[lang].append(doc)
+            if keep is None or lang in keep:
+                docs_by_lang[lang].append(doc)
         for lang, docs in docs_by_lang.items():
             if lang not in settings.teachers and settings.missing_teacher == "error":
                 raise KDSeqError(Errors.E304.format(

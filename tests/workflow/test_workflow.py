@@ -282,3 +282,12 @@ def test_a_student_trains_on_the_selected_languages_only(root: Path) -> None:
     (both,) = student_units("ner", root, LANGS, [], ["none"], [3], overrides=TINY, variant="es")
     with pytest.raises(ValueError, match=r"E432.*training languages: \['es'\] → \['es', 'nl'\]"):
         pending([both])
+    # A KD student of es only has no untaught nl docs to warn about (W303): it never reads them.
+    (taught,) = student_units("ner", root, ["es"], [], ["posterior"], [0], overrides=TINY, variant="es")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_unit(taught)
+    assert not [w for w in caught if "W303" in str(w.message)]
+    assert json.loads(taught.record.read_text())["inputs"]["teachers"].keys() == {"es"}
