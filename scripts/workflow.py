@@ -61,6 +61,7 @@ STUDENTS = typer.Option("e5 cnn", help="With --encoder e5: the students taught b
 E5_MAX_STEPS = typer.Option(0, help="max_steps of e5 models (0: the trf config's)")
 E5_PATIENCE = typer.Option(0, help="patience of e5 models (0: the trf config's)")
 E5_EVAL_FREQUENCY = typer.Option(0, help="eval_frequency of e5 models (0: the trf config's)")
+E5_OVERRIDES = typer.Option("", help="section.key=value overrides for e5 models only, after --overrides")
 
 
 def _encoder(encoder: str, encoder_dir: Path) -> Optional[str]:
@@ -261,6 +262,7 @@ def teachers(
     gpu_id: int = -1, backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
     encoder: str = ENCODER, encoder_dir: Path = ENCODER_DIR, e5_max_steps: int = E5_MAX_STEPS,
     e5_patience: int = E5_PATIENCE, e5_eval_frequency: int = E5_EVAL_FREQUENCY,
+    e5_overrides: str = E5_OVERRIDES,
 ) -> None:
     """Train one teacher per language to convergence; record each run. With --encoder e5
     the teachers are e5 CRFs, kept as teacher variant `e5` (`<variant>-e5`)."""
@@ -270,7 +272,8 @@ def teachers(
     if model is None:
         settings = _training_overrides(max_steps, patience, eval_frequency, overrides)
     else:
-        settings = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency, overrides)
+        settings = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency,
+                                       f"{overrides} {e5_overrides}")
         variant = _tagged(variant, encoder)
     units = teacher_units(
         task, root, _langs(task, langs, "teachers"), _split_langs(zero_shot),
@@ -353,7 +356,7 @@ def distill(
     backend: str = BACKEND, ray_address: str = RAY_ADDRESS, unit_cpus: int = UNIT_CPUS,
     encoder: str = ENCODER, encoder_dir: Path = ENCODER_DIR, students: str = STUDENTS,
     e5_max_steps: int = E5_MAX_STEPS, e5_patience: int = E5_PATIENCE,
-    e5_eval_frequency: int = E5_EVAL_FREQUENCY,
+    e5_eval_frequency: int = E5_EVAL_FREQUENCY, e5_overrides: str = E5_OVERRIDES,
 ) -> None:
     """Train one student per method and seed to convergence, taught by the teachers of
     `teacher_variant`; record each run. With --encoder e5 the e5 teachers teach an e5
@@ -380,7 +383,8 @@ def distill(
         unknown = sorted(set(kinds) - set(ENCODERS))
         if unknown:
             msg.fail(f"--students {' '.join(unknown)}: each must be one of {', '.join(ENCODERS)}.", exits=1)
-        e5 = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency, overrides)
+        e5 = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency,
+                                 f"{overrides} {e5_overrides}")
         units = []
         if encoder in kinds:  # the paper's setting: an e5 student of e5 teachers
             units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=e5,
