@@ -11,7 +11,6 @@ ROOT/results/<task>/ (layout in `spacy_kdseq.workflow.plan`). Units are atomic a
 step runs only the units whose record is missing, so runs accumulate and a step never
 deletes what it was not asked to redo.
 """
-import shlex
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
