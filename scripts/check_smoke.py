@@ -76,7 +76,7 @@ def check_task(
     records += [results / "spacy" / f"{lang}.json" for lang in [*langs, "xx"]]
     records += [results / "students" / m / f"seed-{seed}.json" for m in methods for seed in seeds]
     expected += records
-    expected += [results / name for name in ("report.md", "report.png", "curves.png")]
+    expected += [results / name for name in ("report.md", "report.png", "curves.png", "speed.png")]
     errors += [f"missing: {path}" for path in expected if not path.exists()]
     if errors:
         return errors

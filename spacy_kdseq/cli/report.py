@@ -17,29 +17,33 @@ def report_cli(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Markdown file (default: RESULTS_DIR/report.md)"),
     plot: Optional[Path] = typer.Option(None, "--plot", "-p", help="PNG chart (default: RESULTS_DIR/report.png)"),
     curves: Optional[Path] = typer.Option(None, "--curves", help="PNG learning curves (default: RESULTS_DIR/curves.png)"),
+    speed: Optional[Path] = typer.Option(None, "--speed", help="PNG accuracy against speed (default: RESULTS_DIR/speed.png)"),
     languages: str = typer.Option("", "--languages", "-l", help="Column order, e.g. 'es nl' (default: teachers' languages, sorted)"),
     title: Optional[str] = typer.Option(None, "--title", help="Heading of the report"),
 ) -> None:
-    """Write report.md (mean ± std over seeds, in the paper's shape), report.png and curves.png."""
+    """Write report.md (mean ± std over seeds, in the paper's shape), report.png, curves.png
+    and speed.png."""
     from ..errors import KDSeqError
     from ..fileio import check_output_file, write_text_atomic
     from ..report import load_report_data, render_markdown
-    from ..report.plot import plot_curves, plot_report
+    from ..report.plot import plot_curves, plot_report, plot_speed
 
     output = output or results_dir / "report.md"
     plot = plot or results_dir / "report.png"
     curves = curves or results_dir / "curves.png"
+    speed = speed or results_dir / "speed.png"
     try:
-        for path in (output, plot, curves):
+        for path in (output, plot, curves, speed):
             check_output_file(path)
         data = load_report_data(results_dir, languages.split() or None)
         _check_languages(data, languages.split())
         write_text_atomic(output, render_markdown(data, title))
         plot_report(data, plot)
         plot_curves(data, curves)
+        plot_speed(data, speed)
     except KDSeqError as err:
         msg.fail(str(err), exits=1)
-    msg.good(f"Report for {len(data.rows)} rows × {len(data.languages)} languages", f"{output}\n{plot}\n{curves}")
+    msg.good(f"Report for {len(data.rows)} rows × {len(data.languages)} languages", f"{output}\n{plot}\n{curves}\n{speed}")
 
 
 def _check_languages(data: "ReportData", requested: List[str]) -> None:

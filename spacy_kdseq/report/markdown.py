@@ -34,6 +34,7 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
         lines += _score_table(zero_rows, report.zero_shot, report, zero=True)
     lines += ["", "## Verdicts", ""] + verdicts(report)
     lines += ["", "## Training cost", ""] + _cost_table(report.rows)
+    lines += ["", "## Size and speed", ""] + _speed_table(report)
     for variant, rows in report.variants.items():
         lines += ["", f"## Variant `{variant}`", "",
                   f"{encoders(rows)}. Chosen between on dev (the mean best dev score of "
@@ -179,6 +180,22 @@ def _ratio_to_baseline(row: Row, base: Row) -> Optional[float]:
 def _seconds_per_step(records: Sequence[Dict[str, Any]]) -> float:
     t = [r["training"] for r in records]
     return sum(x["wall_seconds"] for x in t) / max(1, sum(x["steps"] for x in t))
+
+
+def _speed_table(report: ReportData) -> List[str]:
+    """Every row of every variant: encoder, test Avg and inference words per second."""
+    out = ["| | variant | encoder | runs | test Avg | words / s |", "|---|---|---|---:|---:|---:|"]
+    rows = report.rows + [r for rows in report.variants.values() for r in rows]
+    for row in rows:
+        speed = row.words_per_second()
+        out.append(f"| {row.label} | {row.variant} | {', '.join(sorted({_short(encoder_of(r)) for r in row.records}))} "
+                   f"| {len(row.records)} | {fmt(row.average(report.languages, report.metric))} | "
+                   f"{'–' if speed is None else f'{speed:,.0f}'} |")
+    out += ["", "Words per second: each model's own test evaluation (`nlp.pipe`, one process, "
+            "the torch threads in the runs table), averaged over a row's runs; models measured "
+            "on different machines or under different load do not compare exactly. "
+            "speed.png plots test Avg against it."]
+    return out
 
 
 def _variant_table(rows: Sequence[Row], report: ReportData) -> List[str]:

@@ -68,6 +68,33 @@ def plot_curves(report: ReportData, path: Path) -> None:
     _save(fig, path)
 
 
+def plot_speed(report: ReportData, path: Path) -> None:
+    """Write `path` (PNG): test Avg (± std over seeds) against inference words per second
+    (log scale) for every row of every variant: what each model size and encoder buys."""
+    from ..run_record import encoder_of
+
+    fig = _figure((8.5, 5.2))
+    ax = fig.add_subplot()
+    rows = report.rows + [r for rows in report.variants.values() for r in rows]
+    for row in rows:
+        speed = row.words_per_second()
+        avg = row.average(report.languages, report.metric)
+        if speed is None or avg is None:
+            continue
+        transformer = any(encoder_of(r) != "cnn" for r in row.records)
+        ax.errorbar([speed], [100 * avg.mean], yerr=[100 * (avg.std or 0.0)], capsize=2,
+                    marker="s" if transformer else "o", color="tab:red" if transformer else "tab:blue")
+        name = row.label if row.variant == "default" else f"{row.label} ({row.variant})"
+        ax.annotate(name, (speed, 100 * avg.mean), fontsize="x-small", xytext=(3, 3),
+                    textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("inference words / second (test evaluation, log scale)")
+    ax.set_ylabel(f"{report.metric_name} (test Avg)")
+    ax.set_title(f"{report.task.upper()}: accuracy against speed (squares: transformer encoders)")
+    fig.tight_layout()
+    _save(fig, path)
+
+
 def _save(fig: Any, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")

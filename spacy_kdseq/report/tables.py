@@ -86,6 +86,13 @@ class Row:
     def zero_cell(self, lang: str, metric: str) -> Optional[Cell]:
         return self.best_single(lang, metric) if self.per_language else self.cell(lang, metric)
 
+    def words_per_second(self) -> Optional[float]:
+        """Mean inference speed of the row's models on their test files (one run each,
+        as the unit's evaluation measured it; tokens / seconds in `nlp.pipe`)."""
+        values = [r["test"].get("total", {}).get("words_per_second") for r in self.records]
+        values = [float(v) for v in values if v]
+        return statistics.fmean(values) if values else None
+
     @property
     def per_language(self) -> bool:
         """Teachers and per-language spaCy models: one run per language."""

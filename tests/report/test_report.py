@@ -8,7 +8,7 @@ from typing import Dict
 import pytest
 
 from spacy_kdseq.report import load_report_data, render_markdown, verdicts
-from spacy_kdseq.report.plot import plot_curves, plot_report
+from spacy_kdseq.report.plot import plot_curves, plot_report, plot_speed
 from spacy_kdseq.run_record import make_record
 from spacy_kdseq.workflow.records import machine_info, write_json_atomic
 
@@ -139,8 +139,9 @@ def test_figures(results: Path, tmp_path: Path) -> None:
     data = load_report_data(results, ["en", "ta"])
     plot_report(data, tmp_path / "out" / "report.png")
     plot_curves(data, tmp_path / "out" / "curves.png")
-    assert (tmp_path / "out" / "report.png").read_bytes()[:8] == PNG
-    assert (tmp_path / "out" / "curves.png").read_bytes()[:8] == PNG
+    plot_speed(data, tmp_path / "out" / "speed.png")
+    for name in ("report.png", "curves.png", "speed.png"):
+        assert (tmp_path / "out" / name).read_bytes()[:8] == PNG
 
 
 def test_empty_corrupt_or_mixed_folder(tmp_path: Path) -> None:
@@ -164,7 +165,7 @@ def test_report_cli(results: Path) -> None:
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("report.md", "report.png", "curves.png"):
+    for name in ("report.md", "report.png", "curves.png", "speed.png"):
         assert (results / name).exists()
 
 
@@ -263,3 +264,14 @@ def test_the_report_names_the_encoders_of_students_and_teachers(results: Path) -
     e5 = text[text.index("## Variant `e5`"):]
     assert e5.split("\n")[2].startswith("Encoder: e5-small; teachers' encoder: e5-small.")
     assert any(line.startswith("| student posterior | e5 | e5-small | 0 |") for line in text.splitlines())
+
+
+def test_the_speed_table_gives_every_row_its_encoder_score_and_words_per_second(results: Path) -> None:
+    for seed, speed in ((0, 1000.0), (1, 3000.0)):
+        _edit(results / f"students/none/seed-{seed}.json",
+              test={**json.loads((results / f"students/none/seed-{seed}.json").read_text())["test"],
+                    "total": {"n_docs": 1, "n_words": 1, "words_per_second": speed}})
+    text = render_markdown(load_report_data(results, ["en", "ta"]))
+    table = text[text.index("## Size and speed"):].splitlines()
+    assert "| Baseline | default | cnn | 2 | 81.00 ± 1.41 | 2,000 |" in table
+    assert "| Structure | w64 | cnn | 1 | 80.00 | – |" in table
