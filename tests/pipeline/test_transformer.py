@@ -1,4 +1,5 @@
-"""``spacy-kdseq.TransformerModel.v1`` and the ``*-trf.cfg`` configs, on a tiny random BERT.
+"""``spacy-kdseq.TransformerModel.v1`` and the ``*-trf.cfg`` configs, on a tiny random BERT
+(and, in the slow test, on the real multilingual-e5-small).
 
 The freeze must really keep the word embeddings out of training (no change, no optimizer
 state) while the rest of the encoder learns; it must survive `to_disk` and a `spacy.load`
@@ -22,7 +23,8 @@ from thinc.api import Adam
 from spacy_kdseq.errors import KDSeqError
 
 from ._data import TRAIN, ner_examples, pos_examples
-from .test_cli import _convert, _slice, _train
+from .test_cli import _convert, _slice
+from .test_cli import _train as _spacy_train
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TRF_CONFIGS = ["teacher-ner-trf.cfg", "student-ner-trf.cfg", "teacher-pos-trf.cfg", "student-pos-trf.cfg"]
@@ -46,14 +48,13 @@ def _examples(nlp):
     return ner_examples(nlp) if "ner" in nlp.pipe_names else pos_examples(nlp)
 
 
-def _train(nlp, n_steps: int, learn_rate: float = 1e-3):
+def _fit(nlp, n_steps: int) -> None:
     """`n_steps` updates at a constant rate (the configs' warmup starts at rate 0)."""
     examples = _examples(nlp)
     nlp.initialize(lambda: examples)
-    optimizer = Adam(learn_rate, L2=0.0, grad_clip=0.0)
+    optimizer = Adam(1e-3, L2=0.0, grad_clip=0.0)
     for _ in range(n_steps):
         nlp.update(examples, sgd=optimizer)
-    return optimizer
 
 
 def _encoder(nlp):
@@ -167,7 +168,7 @@ def test_saved_pipeline_loads_without_the_encoder(tiny_bert, tmp_path):
     offline after the encoder directory is gone, predicts the same, and keeps the freeze."""
     bert = tiny_bert(WORDS, tmp_path / "tiny-bert")
     nlp = _nlp("teacher-ner-trf.cfg", bert)
-    _train(nlp, 30)
+    _fit(nlp, 30)
     texts = [text for text, _, _ in TRAIN]
     docs = list(nlp.pipe(texts))
     expected = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
@@ -190,7 +191,7 @@ def test_saved_pipeline_loads_without_the_encoder(tiny_bert, tmp_path):
 def test_loaded_pipeline_trains_on_frozen(encoder, tmp_path):
     """`from_disk` builds a new HF model; training it further keeps the matrix frozen."""
     nlp = _nlp("teacher-ner-trf.cfg", encoder)
-    _train(nlp, 1)
+    _fit(nlp, 1)
     nlp.to_disk(tmp_path / "pipeline")
     loaded = spacy.load(tmp_path / "pipeline")
     before = _encoder(loaded).get_input_embeddings().weight.detach().clone()
@@ -202,17 +203,17 @@ def test_loaded_pipeline_trains_on_frozen(encoder, tmp_path):
 
 def test_freeze_follows_the_config_not_the_saved_pipeline(encoder, tmp_path):
     nlp = _nlp("teacher-ner-trf.cfg", encoder)
-    _train(nlp, 1)
+    _fit(nlp, 1)
     nlp.to_disk(tmp_path / "pipeline")
     override = {"components": {"transformer": {"model": {"freeze_embeddings": False}}}}
     loaded = spacy.load(tmp_path / "pipeline", config=override)
     assert _encoder(loaded).get_input_embeddings().weight.requires_grad
 
 
-STEPS = 100
+STEPS = 150
 
 
-@pytest.mark.slow  # ~8 min on a busy 2-core machine: e5 steps take seconds each on a CPU
+@pytest.mark.slow  # ~9 min on a busy 2-core machine: an e5 step takes seconds on a CPU
 def test_e5_teacher_beats_cnn_teacher_in_as_many_steps(shared_data, tmp_path):
     """configs/teacher-ner-trf.cfg on the real e5-small, against configs/teacher-ner.cfg,
     each `spacy train`ed for STEPS steps on 2000 esp.train sentences, scored on 300 of
@@ -230,13 +231,13 @@ def test_e5_teacher_beats_cnn_teacher_in_as_many_steps(shared_data, tmp_path):
     steps = ["--training.max_steps", str(STEPS), "--training.eval_frequency", str(STEPS)]
     (tmp_path / "cnn").mkdir()
     (tmp_path / "e5").mkdir()
-    cnn = _train(CONFIGS / "teacher-ner.cfg", tmp_path / "cnn", train, dev, *steps)
+    cnn = _spacy_train(CONFIGS / "teacher-ner.cfg", tmp_path / "cnn", train, dev, *steps)
     # The config's schedule, compressed into STEPS: warmup, then decay to 0 at the end.
     schedule = [
         "--training.optimizer.learn_rate.warmup_steps", str(STEPS // 7),
         "--training.optimizer.learn_rate.total_steps", str(STEPS),
     ]
-    e5_model = _train(
+    e5_model = _spacy_train(
         CONFIGS / "teacher-ner-trf.cfg", tmp_path / "e5", train, dev, *steps, *schedule,
         "--paths.encoder", str(e5),
     )
