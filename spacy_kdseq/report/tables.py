@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..distill.methods import METHODS
 from ..errors import Errors, KDSeqError
-from ..run_record import DEFAULT_VARIANT, check_row, read_records, row_key, run_settings
+from ..run_record import DEFAULT_VARIANT, check_row, is_per_run_key, read_records, row_key
 
 _METRIC_NAMES = {"ents_f": "NER F1", "pos_acc": "UPOS accuracy", "tag_acc": "tag accuracy"}
 _SPACY_COMPONENT = {"ner": "ner", "pos": "morphologizer"}
@@ -182,10 +182,12 @@ def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = Non
 
 
 def _student_settings(record: dict) -> str:
-    """A student run's settings, less those that differ between methods, seeds and teachers."""
-    settings = run_settings(record)
-    settings.pop("distillation.method", None)
-    return json.dumps(settings, sort_keys=True)
+    """A student run's overrides, less those that differ between methods, seeds and
+    teachers. Overrides, not the whole config: version-1 records keep nothing else, and
+    a version-2 student (e.g. taught by e5 teachers) shares a version-1 baseline."""
+    overrides = {k: v for k, v in record["overrides"].items()
+                 if not is_per_run_key(k) and k != "distillation.method"}
+    return json.dumps(overrides, sort_keys=True)
 
 
 def _row_name(kind: str, name: str) -> str:

@@ -275,3 +275,19 @@ def test_the_speed_table_gives_every_row_its_encoder_score_and_words_per_second(
     table = text[text.index("## Size and speed"):].splitlines()
     assert "| Baseline | default | cnn | 2 | 81.00 ± 1.41 | 2,000 |" in table
     assert "| Structure | w64 | cnn | 1 | 80.00 | – |" in table
+
+
+def test_cnn_students_of_e5_teachers_share_the_recorded_cnn_baseline(results: Path) -> None:
+    """The CNN baseline learns from no teacher, so the version-1 baseline records made
+    before e5 teachers existed are the baseline of the CNN students those teachers teach."""
+    for seed in (0, 1):
+        path = results / f"students/none/seed-{seed}.json"
+        record = json.loads(path.read_text())
+        for key in ("settings", "inputs", "encoder", "teacher_encoders"):
+            del record[key]
+        record["version"] = 1
+        path.write_text(json.dumps(record))
+        _record(results, f"students-te5/posterior/seed-{seed}", "student", "posterior",
+                {"en": 0.97, "ta": 0.85, "de": 0.5}, seed=seed, variant="te5", teacher_variant="e5")
+    data = load_report_data(results, ["en", "ta"])
+    assert data.baseline("te5") is data.baseline() and data.baseline().variant == "default"
