@@ -15,10 +15,11 @@ from spacy.vocab import Vocab
 from thinc.api import compounding
 
 from spacy_kdseq.corpora import convert_corpus
-from spacy_kdseq.training import checkpoint
 from spacy_kdseq.training.checkpoint import Checkpointing
 from spacy_kdseq.training.loop import Resumption, train_resumable
 from spacy_kdseq.training.stream import TrainStream, skip
+
+from ._interrupt import stopped_after_first_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,16 +91,8 @@ def test_a_transformer_run_resumes_to_the_bit(shared_data: Path, tmp_path: Path,
     })
     config = "teacher-ner-trf.cfg"
     _resumable(config, overrides, tmp_path / "whole", tmp_path / "ck-whole")
-    write = checkpoint.write
-
-    def write_then_stop(*args, **kwargs):
-        write(*args, **kwargs)
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(checkpoint, "write", write_then_stop)
-        with pytest.raises(KeyboardInterrupt):
-            _resumable(config, overrides, tmp_path / "killed", tmp_path / "ck")
+    with stopped_after_first_checkpoint(monkeypatch):
+        _resumable(config, overrides, tmp_path / "killed", tmp_path / "ck")
     done = _resumable(config, overrides, tmp_path / "resumed", tmp_path / "ck")
     assert done.resumed_from == [4]
     _compare(tmp_path / "whole", tmp_path / "resumed")

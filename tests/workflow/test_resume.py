@@ -14,21 +14,15 @@ import pytest
 
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.errors import KDSeqError
-from spacy_kdseq.training import checkpoint
 from spacy_kdseq.workflow.annotation import annotate_teachers
 from spacy_kdseq.workflow.layout import checkpoint_path, teacher_model
 from spacy_kdseq.workflow.plan import student_units, teacher_units
 from spacy_kdseq.workflow.units import LOG_NAME, TrainUnit, run_unit
 
+from training._interrupt import stopped_after_first_checkpoint
+from .test_workflow import TINY
+
 REPO = Path(__file__).resolve().parents[2]
-TINY = {
-    "components.tok2vec.model.encode.width": 32,
-    "components.tok2vec.model.encode.depth": 1,
-    "training.max_steps": 12,
-    "training.eval_frequency": 6,
-    "training.batcher.size.start": 400,
-    "training.batcher.size.stop": 400,
-}
 # Long enough for several epochs, dev evaluations on both sides of the checkpoints and
 # a batch-size schedule that advances across epochs.
 RESUMED = {
@@ -102,16 +96,8 @@ def _kill_after_checkpoints(unit: TrainUnit, after: int) -> None:
 
 
 def _interrupt_after_first_checkpoint(unit: TrainUnit, monkeypatch) -> None:
-    write = checkpoint.write
-
-    def write_then_stop(*args, **kwargs):
-        write(*args, **kwargs)
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(checkpoint, "write", write_then_stop)
-        with pytest.raises(KeyboardInterrupt):
-            run_unit(unit)
+    with stopped_after_first_checkpoint(monkeypatch):
+        run_unit(unit)
     assert (checkpoint_path(unit.output) / "LATEST").read_text() == "step-000000004"
 
 
