@@ -137,9 +137,13 @@ def annotate_teachers(
     """
     corpus = root / "corpus" / task
     cache_dir = knowledge_cache(root, task, teacher_variant)
+    # Only the teachers' languages: the folder's other languages may be annotated by other
+    # runs of this step (a lane per language), and whether a student trains on docs
+    # without a teacher is its own check (W303) when it reads them.
     config = util.load_config(Path(f"configs/student-{task}.cfg"), overrides={
         "paths.train": str(corpus / "train"), "paths.dev": str(corpus / "dev"),
         "distillation.method": "posterior", "distillation.cache_dir": str(cache_dir),
+        "corpora.train.languages": sorted(teachers),
     }, interpolate=False)
     config["distillation"]["teachers"] = dict(teachers)
     options = {"gpu_id": gpu_id, "backend": backend, "address": address, "unit_cpus": unit_cpus}

@@ -10,7 +10,7 @@ import pytest
 
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.workflow.backends import UnitsFailed, run_serial
-from spacy_kdseq.workflow.layout import teacher_model
+from spacy_kdseq.workflow.layout import knowledge_cache, teacher_model
 from spacy_kdseq.workflow.plan import pending, student_units, teacher_units
 from spacy_kdseq.workflow import units as units_module
 from spacy_kdseq.workflow.annotation import annotate_teachers
@@ -267,6 +267,20 @@ def test_records_do_not_outlive_their_corpus_or_teachers(root: Path, tmp_path: P
     convert_corpus(shared_data / "conll2002" / "esp.train", es_train, "es", limit=50)
     with pytest.raises(ValueError, match=r"E431.*corpus file .*train/es.spacy changed since"):
         pending(teacher_units("ner", copy, LANGS, [], overrides=TINY), need_model=True)
+
+
+def test_annotating_some_languages_warns_of_no_other_languages_docs(root: Path) -> None:
+    """A lane that annotates es (another lane does nl) neither reads nor warns about the
+    nl docs as untaught (W303); its entries are the ones the full annotation made."""
+    import warnings
+
+    cache = knowledge_cache(root, "ner", "default")
+    before = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        annotate_teachers("ner", root, {"es": str(teacher_model(root, "ner", "es"))})
+    assert not [w for w in caught if "W303" in str(w.message)], [str(w.message) for w in caught]
+    assert before and {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()} == before
 
 
 def test_a_student_trains_on_the_selected_languages_only(root: Path) -> None:
