@@ -199,11 +199,13 @@ def _speed_table(report: ReportData) -> List[str]:
 
 
 def _variant_table(rows: Sequence[Row], report: ReportData) -> List[str]:
-    out = ["| | runs | overrides | dev (best) | test Avg |", "|---|---:|---|---:|---:|"]
+    out = ["| | runs | overrides | dev (best) | test Avg | minutes / run |", "|---|---:|---|---:|---:|---:|"]
     for row in rows:
         overrides = _distinct_overrides(row)
+        # a variant's training cost beside its scores (the cost table covers the main rows)
+        minutes = statistics.fmean(r["training"]["wall_seconds"] for r in row.records) / 60
         out.append(f"| {row.label} | {len(row.records)} | {overrides} | {fmt(row.dev)} | "
-                   f"{fmt(row.average(report.languages, report.metric))} |")
+                   f"{fmt(row.average(report.languages, report.metric))} | {minutes:.1f} |")
     return out
 
 

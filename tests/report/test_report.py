@@ -114,6 +114,9 @@ def test_a_teacher_variant_shares_the_default_baseline(results: Path) -> None:
     assert "**w32t**" not in text
     table = render_markdown(data).split("## Variant `t192`")[1]
     assert "| Teachers | 2 |" in table and "| Posterior | 2 |" in table
+    # each row's training cost: the mean wall time of its runs (120 s each here)
+    assert table.splitlines()[4].endswith("| minutes / run |")
+    assert all(line.endswith("| 2.0 |") for line in table.splitlines()[6:8])
 
 
 def test_a_teacher_variant_inside_the_dev_spread_is_a_tie(results: Path) -> None:
