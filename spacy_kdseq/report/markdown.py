@@ -158,7 +158,7 @@ def _cost_table(rows: Sequence[Row]) -> List[str]:
         out.append(
             f"| {row.label} | {len(t)} | {where} | {statistics.fmean(x['steps'] for x in t):.0f} | "
             f"{statistics.fmean(x['best_step'] for x in t):.0f} | {patience}/{len(t)} | "
-            f"{statistics.fmean(x['wall_seconds'] for x in t) / 60:.1f} | "
+            f"{_minutes(row.records):.1f} | "
             f"{_seconds_per_step(row.records):.3f} | {'–' if ratio is None else f'{ratio:.2f}'} |"
         )
     out += ["", "Machines: " + "; ".join(f"{keys[m]}: {m}" for m in machines) + ". Wall time "
@@ -166,6 +166,11 @@ def _cost_table(rows: Sequence[Row]) -> List[str]:
             "s / step compares only between runs on one machine: × Baseline uses the runs of "
             "the machines a method shares with the baseline (– if none)."]
     return out
+
+
+def _minutes(records: Sequence[Dict[str, Any]]) -> float:
+    """Mean wall time of the runs' training, in minutes."""
+    return statistics.fmean(r["training"]["wall_seconds"] for r in records) / 60
 
 
 def _ratio_to_baseline(row: Row, base: Row) -> Optional[float]:
@@ -203,9 +208,8 @@ def _variant_table(rows: Sequence[Row], report: ReportData) -> List[str]:
     for row in rows:
         overrides = _distinct_overrides(row)
         # a variant's training cost beside its scores (the cost table covers the main rows)
-        minutes = statistics.fmean(r["training"]["wall_seconds"] for r in row.records) / 60
         out.append(f"| {row.label} | {len(row.records)} | {overrides} | {fmt(row.dev)} | "
-                   f"{fmt(row.average(report.languages, report.metric))} | {minutes:.1f} |")
+                   f"{fmt(row.average(report.languages, report.metric))} | {_minutes(row.records):.1f} |")
     return out
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -272,8 +273,6 @@ def test_records_do_not_outlive_their_corpus_or_teachers(root: Path, tmp_path: P
 def test_annotating_some_languages_warns_of_no_other_languages_docs(root: Path) -> None:
     """A lane that annotates es (another lane does nl) neither reads nor warns about the
     nl docs as untaught (W303); its entries are the ones the full annotation made."""
-    import warnings
-
     cache = knowledge_cache(root, "ner", "default")
     before = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
     with warnings.catch_warnings(record=True) as caught:
@@ -298,8 +297,6 @@ def test_a_student_trains_on_the_selected_languages_only(root: Path) -> None:
         pending([both])
     # A KD student of es only has no untaught nl docs to warn about (W303): it never reads them.
     (taught,) = student_units("ner", root, ["es"], [], ["posterior"], [0], overrides=TINY, variant="es")
-    import warnings
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run_unit(taught)
