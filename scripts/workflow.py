@@ -18,6 +18,8 @@ import srsly
 import typer
 from wasabi import msg
 
+from spacy_kdseq.run_record import tagged_variant
+
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 CONLL2002 = {"es": "esp", "nl": "ned"}
@@ -74,11 +76,6 @@ def _encoder(encoder: str, encoder_dir: Path) -> Optional[str]:
                  "Write multilingual-e5-small there first: `spacy project run encoder` "
                  f"(python -m spacy kdseq encoder e5-small {encoder_dir}).", exits=1)
     return str(encoder_dir)
-
-
-def _tagged(variant: str, tag: str) -> str:
-    """`variant` marked with an encoder tag: `e5` for the default variant, else `w64-e5`."""
-    return tag if variant == "default" else f"{variant}-{tag}"
 
 
 def _backend(backend: str, ray_address: str, unit_cpus: int) -> Dict[str, Any]:
@@ -273,7 +270,7 @@ def teachers(
     else:
         settings = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency,
                                        f"{overrides} {e5_overrides}")
-        variant = _tagged(variant, encoder)
+        variant = tagged_variant(variant, encoder)
     units = teacher_units(
         task, root, _langs(task, langs, "teachers"), _split_langs(zero_shot),
         overrides=settings, variant=variant, gpu_id=gpu_id, encoder=model,
@@ -309,7 +306,7 @@ def annotate(
     if encoder not in ENCODERS:
         msg.fail(f"--encoder {encoder!r} is not one of {', '.join(ENCODERS)}.", exits=1)
     if encoder != "cnn":
-        teacher_variant = _tagged(teacher_variant, encoder)
+        teacher_variant = tagged_variant(teacher_variant, encoder)
     _annotate(task, root, _langs(task, langs, "annotate"), teacher_variant, gpu_id,
               _backend(backend, ray_address, unit_cpus))
 
@@ -376,7 +373,7 @@ def distill(
         units = student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=cnn,
                               variant=variant, teacher_variant=teacher_variant, gpu_id=gpu_id)
     else:
-        teacher_variant = _tagged(teacher_variant, encoder)
+        teacher_variant = tagged_variant(teacher_variant, encoder)
         kinds = _required(students.split(), "students", "distill", "the students of the e5 teachers",
                           "e5 cnn", "students")
         unknown = sorted(set(kinds) - set(ENCODERS))
@@ -387,11 +384,11 @@ def distill(
         units = []
         if encoder in kinds:  # the paper's setting: an e5 student of e5 teachers
             units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=e5,
-                                   variant=_tagged(variant, encoder), teacher_variant=teacher_variant,
+                                   variant=tagged_variant(variant, encoder), teacher_variant=teacher_variant,
                                    gpu_id=gpu_id, encoder=model)
         if "cnn" in kinds:  # a transformer's knowledge at a CNN's speed
             units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=cnn,
-                                   variant=_tagged(variant, f"t{encoder}"), teacher_variant=teacher_variant,
+                                   variant=tagged_variant(variant, f"t{encoder}"), teacher_variant=teacher_variant,
                                    gpu_id=gpu_id)
     todo = _pending(units)
     options = _backend(backend, ray_address, unit_cpus)

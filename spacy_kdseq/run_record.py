@@ -59,6 +59,12 @@ _PER_RUN_PREFIXES = ("paths.", "distillation.teachers.")
 _PER_RUN_KEYS = {"system.seed", "training.seed", "distillation.cache_dir"}
 
 
+def tagged_variant(variant: str, tag: str) -> str:
+    """`variant` marked with an encoder tag, as the workflow names e5 runs: `e5` for the
+    default variant, else e.g. `w64-e5`; the CNN students of e5 teachers: `te5`, `w64-te5`."""
+    return tag if variant == DEFAULT_VARIANT else f"{variant}-{tag}"
+
+
 def make_record(
     *, task: str, kind: str, name: str, variant: str, seed: int, train_langs: Sequence[str],
     overrides: Dict[str, Any], training: Dict[str, Any], curve: Sequence[Tuple[int, float]],

@@ -9,7 +9,7 @@ import pytest
 
 from spacy_kdseq.report import load_report_data, render_markdown, verdicts
 from spacy_kdseq.report.plot import plot_curves, plot_report, plot_speed
-from spacy_kdseq.run_record import make_record
+from spacy_kdseq.run_record import make_record, tagged_variant
 from spacy_kdseq.workflow.records import machine_info, write_json_atomic
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -294,3 +294,10 @@ def test_cnn_students_of_e5_teachers_share_the_recorded_cnn_baseline(results: Pa
                 {"en": 0.97, "ta": 0.85, "de": 0.5}, seed=seed, variant="te5", teacher_variant="e5")
     data = load_report_data(results, ["en", "ta"])
     assert data.baseline("te5") is data.baseline() and data.baseline().variant == "default"
+
+
+def test_e5_variant_names_are_the_ones_the_report_reads() -> None:
+    """The workflow names e5 runs with `tagged_variant`; the report and the size benchmark
+    find the CNN students of e5 teachers at each width by the same names."""
+    assert tagged_variant("default", "e5") == "e5" and tagged_variant("default", "te5") == "te5"
+    assert tagged_variant("w64", "te5") == "w64-te5"
