@@ -283,15 +283,29 @@ def spacy_baselines(
     task: str, root: Path = Path("."), langs: str = "", zero_shot: str = "", max_steps: int = 0,
     patience: int = 0, eval_frequency: int = 0, overrides: str = "", xx_overrides: str = "",
     gpu_id: int = -1, backend: str = BACKEND, ray_address: str = RAY_ADDRESS,
-    unit_cpus: int = UNIT_CPUS,
+    unit_cpus: int = UNIT_CPUS, encoder: str = ENCODER, encoder_dir: Path = ENCODER_DIR,
+    e5_max_steps: int = E5_MAX_STEPS, e5_patience: int = E5_PATIENCE,
+    e5_eval_frequency: int = E5_EVAL_FREQUENCY, e5_overrides: str = E5_OVERRIDES,
 ) -> None:
-    """Stock spaCy (`ner` / `morphologizer`) per language and one `xx` model, same protocol."""
+    """Stock spaCy (`ner` / `morphologizer`) per language and one `xx` model, same protocol.
+    With --encoder e5: per language on e5 (variant `e5`), with the e5 models' settings; no
+    `xx` model, as --xx-overrides size the CNN tok2vec (the e5 student is the one e5 model)."""
     from spacy_kdseq.workflow.plan import spacy_units
 
+    model = _encoder(encoder, encoder_dir)
+    if model is None:
+        settings = _training_overrides(max_steps, patience, eval_frequency, overrides)
+        xx: Optional[Dict[str, Any]] = _training_overrides(0, 0, 0, xx_overrides)
+        variant = "default"
+    else:
+        settings = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency,
+                                       f"{overrides} {e5_overrides}")
+        xx, variant = None, tagged_variant("default", encoder)
+        msg.info(f"--encoder {encoder}: stock spaCy per language on {model} (variant {variant}); "
+                 "no `xx` model, so --xx-overrides (the CNN `xx` model's) are not used.")
     units = spacy_units(
-        task, root, _langs(task, langs, "spacy"), _split_langs(zero_shot),
-        overrides=_training_overrides(max_steps, patience, eval_frequency, overrides),
-        xx_overrides=_training_overrides(0, 0, 0, xx_overrides), gpu_id=gpu_id,
+        task, root, _langs(task, langs, "spacy"), _split_langs(zero_shot), overrides=settings,
+        xx_overrides=xx, variant=variant, gpu_id=gpu_id, encoder=model,
     )
     _run(_pending(units), _backend(backend, ray_address, unit_cpus))
 

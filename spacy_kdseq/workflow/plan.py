@@ -25,9 +25,10 @@ def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
 
 
 def model_config(role: str, task: str, encoder: Optional[str] = None) -> Tuple[Path, Dict[str, Any]]:
-    """The config of a teacher or student and the overrides that pick its encoder: the
-    CNN config (`configs/<role>-<task>.cfg`) without one, else the transformer config
-    (`configs/<role>-<task>-trf.cfg`) on `encoder`, a Hugging Face directory or name."""
+    """The config of a teacher, student or stock spaCy model (`role`) and the overrides that
+    pick its encoder: the CNN config (`configs/<role>-<task>.cfg`) without one, else the
+    transformer config (`configs/<role>-<task>-trf.cfg`) on `encoder`, a Hugging Face
+    directory or name."""
     if encoder is None:
         return Path(f"configs/{role}-{task}.cfg"), {}
     return Path(f"configs/{role}-{task}-trf.cfg"), {"paths.encoder": encoder}
@@ -99,27 +100,30 @@ def _language_selection(corpus: Path, langs: Sequence[str]) -> Dict[str, Any]:
 
 def spacy_units(
     task: str, root: Path, langs: Sequence[str], zero_shot: Sequence[str], *,
-    overrides: Dict[str, Any], xx_overrides: Dict[str, Any], gpu_id: int = -1,
+    overrides: Dict[str, Any], xx_overrides: Optional[Dict[str, Any]], variant: str = "default",
+    gpu_id: int = -1, encoder: Optional[str] = None,
 ) -> List[TrainUnit]:
-    """Stock spaCy: one model per language (teacher protocol) and one `xx` on the union."""
+    """Stock spaCy: one model per language (teacher protocol) and, unless `xx_overrides` is
+    None, one `xx` on the union; on spaCy's CNN tok2vec, or on `encoder`, a transformer."""
     corpus = root / "corpus" / task
-    config = Path(f"configs/spacy-{task}.cfg")
+    config, picked = model_config("spacy", task, encoder)
     units = []
     for lang in langs:
-        output, record = run_paths(root, task, "spacy", "default", lang)
+        output, record = run_paths(root, task, "spacy", variant, lang)
         units.append(TrainUnit(
             task=task, kind="spacy", name=lang, config=config, output=output, record=record,
             train=corpus / "train" / f"{lang}.spacy", dev=corpus / "dev" / f"{lang}.spacy",
             train_langs=(lang,), test_files=_test_files(root, task, [lang, *zero_shot]),
-            overrides=dict(overrides), gpu_id=gpu_id,
+            variant=variant, overrides={**picked, **overrides}, gpu_id=gpu_id,
         ))
-    output, record = run_paths(root, task, "spacy", "default", SPACY_XX)
-    units.append(TrainUnit(
-        task=task, kind="spacy", name=SPACY_XX, config=config, output=output, record=record,
-        train=corpus / "train", dev=corpus / "dev", train_langs=tuple(langs),
-        test_files=_test_files(root, task, [*langs, *zero_shot]),
-        overrides={**overrides, **xx_overrides}, gpu_id=gpu_id,
-    ))
+    if xx_overrides is not None:
+        output, record = run_paths(root, task, "spacy", variant, SPACY_XX)
+        units.append(TrainUnit(
+            task=task, kind="spacy", name=SPACY_XX, config=config, output=output, record=record,
+            train=corpus / "train", dev=corpus / "dev", train_langs=tuple(langs),
+            test_files=_test_files(root, task, [*langs, *zero_shot]), variant=variant,
+            overrides={**picked, **overrides, **xx_overrides}, gpu_id=gpu_id,
+        ))
     return units
 
 

@@ -27,7 +27,8 @@ from .test_cli import _convert, _slice
 from .test_cli import _train as _spacy_train
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-TRF_CONFIGS = ["teacher-ner-trf.cfg", "student-ner-trf.cfg", "teacher-pos-trf.cfg", "student-pos-trf.cfg"]
+TRF_CONFIGS = ["teacher-ner-trf.cfg", "student-ner-trf.cfg", "teacher-pos-trf.cfg", "student-pos-trf.cfg",
+               "spacy-ner-trf.cfg", "spacy-pos-trf.cfg"]
 WORDS = [word for text, _, _ in TRAIN for word in text.split()]
 
 

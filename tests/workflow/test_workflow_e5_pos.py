@@ -1,6 +1,7 @@
 """The e5 path of the POS workflow on real UD slices, with a tiny BERT in e5's place:
 transformer CRF teachers (teacher variant `e5`) scored zero-shot, their knowledge cached,
-and the two students they teach (an e5 student, variant `e5`; the CNN config, `te5`)."""
+the two students they teach (an e5 student, variant `e5`; the CNN config, `te5`), and
+stock spaCy's morphologizer on the same encoder (variant `e5`)."""
 import json
 import os
 from pathlib import Path
@@ -12,7 +13,7 @@ from spacy_kdseq.run_record import tagged_variant
 from spacy_kdseq.workflow.annotation import annotate_teachers
 from spacy_kdseq.workflow.backends import run_serial
 from spacy_kdseq.workflow.layout import teacher_model
-from spacy_kdseq.workflow.plan import pending, student_units, teacher_units
+from spacy_kdseq.workflow.plan import pending, spacy_units, student_units, teacher_units
 from spacy_kdseq.workflow.units import run_unit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,8 +62,10 @@ def root(shared_data: Path, tiny_bert, tmp_path_factory) -> Path:
                                  encoder=encoder)
         students += student_units("pos", root, LANGS, ZERO_SHOT, ["posterior"], [0], overrides=CNN,
                                   variant=tagged_variant("default", "te5"), teacher_variant=teacher_variant)
-        run_serial(students, run_unit, _label)
-        assert pending(students) == []
+        stock = spacy_units("pos", root, LANGS[:1], ZERO_SHOT, overrides=E5, xx_overrides=None,
+                            variant=teacher_variant, encoder=encoder)
+        run_serial(students + stock, run_unit, _label)
+        assert pending(students + stock) == []
         yield root
     finally:
         os.chdir(cwd)
@@ -88,3 +91,12 @@ def test_both_students_learn_from_the_e5_teachers(root: Path) -> None:
         assert record["teacher_variant"] == "e5" and record["train_langs"] == LANGS
         assert sorted(record["test"]["languages"]) == sorted([*LANGS, *ZERO_SHOT])
         assert sorted(record["teacher_encoders"]) == LANGS
+
+
+def test_stock_spacy_on_the_encoder_is_recorded_per_language_only(root: Path) -> None:
+    record = _record(root, "spacy-e5", "en.json")
+    assert record["kind"] == "spacy" and record["variant"] == "e5"
+    assert record["encoder"].endswith("tiny-bert") and record["train_langs"] == ["en"]
+    assert record["settings"]["components.tagger.factory"] == "morphologizer"
+    assert sorted(record["test"]["languages"]) == sorted(["en", *ZERO_SHOT])
+    assert not (root / "results" / "pos" / "spacy-e5" / "xx.json").exists()
