@@ -20,7 +20,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import spacy
 import torch
@@ -143,8 +143,7 @@ def main(
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     points: List[Point] = []
     for name, width in widths.items():
-        own = data.students(name)
-        rows = {BASELINE: data.baseline(name), KD_CNN: best_on_dev(own),
+        rows = {BASELINE: data.baseline(name), KD_CNN: best_on_dev(data.students(name)),
                 KD_E5: best_on_dev(data.students(tagged_variant(name, "te5")))}
         for series, row in rows.items():
             point = _point(series, name, row, data, median[name], size[name])
@@ -168,7 +167,7 @@ def main(
               f"{ratio(E5)} | {cells} | – |")
         print(f"\ne5 teachers (one per language): {_cell(teachers, data)}")
     # What the students are measured against: N models, one per language.
-    references: List[tuple] = []
+    references: List[Tuple[str, float]] = []
     for kind in ("teacher", "spacy"):
         row = data.row(kind, "per-language")
         avg = row.average(data.languages, data.metric) if row else None
@@ -179,7 +178,8 @@ def main(
         _plot(points, references, data.metric_name, task, plot)
 
 
-def _plot(points: List[Point], references: List[tuple], metric: str, task: str, path: Path) -> None:
+def _plot(points: List[Point], references: List[Tuple[str, float]], metric: str, task: str,
+          path: Path) -> None:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(8.0, 5.0))
