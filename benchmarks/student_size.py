@@ -197,6 +197,8 @@ def _plot(points: List[Point], references: List[Tuple[str, float]], metric: str,
     for (label, value), style in zip(references, (":", "--")):
         ax.axhline(value, color="grey", linestyle=style, linewidth=1, label=f"{label} (CNN, average)")
     ax.set_xscale("log")
+    # Room beyond the outermost points for the labels centred on them.
+    ax.margins(x=0.1, y=0.08)
     ax.set_xlabel("inference words / second (one thread, log scale)")
     ax.set_ylabel(f"{metric}, test macro average (mean ± std over seeds)")
     ax.set_title(f"{task.upper()}: size, speed and accuracy")

@@ -222,6 +222,14 @@ def _training_overrides(
     return overrides
 
 
+def _e5_settings(
+    max_steps: int, patience: int, eval_frequency: int, overrides: str, e5_overrides: str
+) -> Dict[str, Any]:
+    """The e5 models' settings: their own cap, patience and interval, and the common
+    --overrides followed by --e5-overrides (the later value wins)."""
+    return _training_overrides(max_steps, patience, eval_frequency, f"{overrides} {e5_overrides}")
+
+
 def _run(units: list, backend: Dict[str, Any]) -> None:
     from spacy_kdseq.errors import KDSeqError
     from spacy_kdseq.workflow.backends import UnitsFailed, run_units
@@ -268,8 +276,8 @@ def teachers(
     if model is None:
         settings = _training_overrides(max_steps, patience, eval_frequency, overrides)
     else:
-        settings = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency,
-                                       f"{overrides} {e5_overrides}")
+        settings = _e5_settings(e5_max_steps, e5_patience, e5_eval_frequency,
+                                overrides, e5_overrides)
         variant = tagged_variant(variant, encoder)
     units = teacher_units(
         task, root, _langs(task, langs, "teachers"), _split_langs(zero_shot),
@@ -298,8 +306,8 @@ def spacy_baselines(
         xx: Optional[Dict[str, Any]] = _training_overrides(0, 0, 0, xx_overrides)
         variant = "default"
     else:
-        settings = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency,
-                                       f"{overrides} {e5_overrides}")
+        settings = _e5_settings(e5_max_steps, e5_patience, e5_eval_frequency,
+                                overrides, e5_overrides)
         xx, variant = None, tagged_variant("default", encoder)
         msg.info(f"--encoder {encoder}: stock spaCy per language on {model} (variant {variant}); "
                  "no `xx` model, so --xx-overrides (the CNN `xx` model's) are not used.")
@@ -393,8 +401,8 @@ def distill(
         unknown = sorted(set(kinds) - set(ENCODERS))
         if unknown:
             msg.fail(f"--students {' '.join(unknown)}: each must be one of {', '.join(ENCODERS)}.", exits=1)
-        e5 = _training_overrides(e5_max_steps, e5_patience, e5_eval_frequency,
-                                 f"{overrides} {e5_overrides}")
+        e5 = _e5_settings(e5_max_steps, e5_patience, e5_eval_frequency,
+                          overrides, e5_overrides)
         units = []
         if encoder in kinds:  # the paper's setting: an e5 student of e5 teachers
             units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=e5,
