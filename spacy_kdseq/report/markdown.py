@@ -26,8 +26,8 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
     if report.rows:
         lines += [f"{encoders(report.rows)}.", ""]
     lines += _score_table(report.rows, report.languages, report, zero=False)
-    zero_rows = [r for r in report.rows if any(r.zero_cell(l, report.metric) for l in report.zero_shot)]
-    if report.zero_shot and zero_rows:
+    zero_rows = _zero_rows(report.rows, report)
+    if zero_rows:
         lines += ["", "## Zero-shot", "",
                   f"{report.metric_name} on languages no student was trained on (× 100). Teachers "
                   "and per-language spaCy models: the best single model for each language.", ""]
@@ -40,6 +40,11 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
                   f"{encoders(rows)}. Chosen between on dev (the mean best dev score of "
                   "training); test shown beside it.", ""]
         lines += _variant_table(rows, report)
+        # the paper's table shape for a variant too: per language, and zero-shot
+        lines += ["", "Per language:", ""] + _score_table(rows, report.languages, report, zero=False)
+        zero_rows = _zero_rows(rows, report)
+        if zero_rows:
+            lines += ["", "Zero-shot:", ""] + _score_table(zero_rows, report.zero_shot, report, zero=True)
     lines += ["", "## Runs", ""] + _runs_table(report)
     return "\n".join(lines) + "\n"
 
@@ -59,6 +64,11 @@ def _score_table(rows: Sequence[Row], langs: Sequence[str], report: ReportData, 
         out.append(f"| {label} | {1 if row.per_language else runs} | "
                    + " | ".join(fmt(c) for c in cells) + f" | {fmt(avg)} |")
     return out
+
+
+def _zero_rows(rows: Sequence[Row], report: ReportData) -> List[Row]:
+    """The rows with a score on some zero-shot language."""
+    return [r for r in rows if any(r.zero_cell(lang, report.metric) for lang in report.zero_shot)]
 
 
 def _zero_average(row: Row, langs: Sequence[str], report: ReportData) -> Optional[Cell]:

@@ -269,6 +269,26 @@ def test_the_report_names_the_encoders_of_students_and_teachers(results: Path) -
     assert any(line.startswith("| student posterior | e5 | e5-small | 0 |") for line in text.splitlines())
 
 
+def test_a_variant_section_has_the_paper_shaped_tables(results: Path) -> None:
+    """Per language and zero-shot, as for the main rows: a variant's teachers against its
+    students (the e5 experiment's table), the zero-shot teacher cell the best per language."""
+    _record(results, "teachers-e5/en", "teacher", "en", {"en": 0.97, "de": 0.80}, variant="e5", langs=["en"])
+    _record(results, "teachers-e5/ta", "teacher", "ta", {"ta": 0.86, "de": 0.70}, variant="e5", langs=["ta"])
+    _record(results, "students-e5/none/seed-0", "student", "none", {"en": 0.96, "ta": 0.84, "de": 0.85},
+            variant="e5")
+    text = render_markdown(load_report_data(results, ["en", "ta"]))
+    e5 = text[text.index("## Variant `e5`"):].split("\n## ")[0]
+    per_language = e5[e5.index("Per language:"):e5.index("Zero-shot:")].splitlines()
+    assert "| Teachers (2 models) | 1 | 97.00 | 86.00 | 91.50 |" in per_language
+    assert "| Baseline | 1 | 96.00 | 84.00 | 90.00 |" in per_language
+    zero = e5[e5.index("Zero-shot:"):].splitlines()
+    assert "| Teachers (2 models) | 1 | 80.00 | 80.00 |" in zero and "| Baseline | 1 | 85.00 | 85.00 |" in zero
+    # every variant gets them, from its own rows
+    w64 = text[text.index("## Variant `w64`"):].split("\n## ")[0]
+    assert "Per language:" in w64 and "| Structure | 1 | 90.00 | 70.00 | 80.00 |" in w64
+    assert "| Structure | 1 | 30.00 | 30.00 |" in w64
+
+
 def test_the_speed_table_gives_every_row_its_encoder_score_and_words_per_second(results: Path) -> None:
     for seed, speed in ((0, 1000.0), (1, 3000.0)):
         _edit(results / f"students/none/seed-{seed}.json",
