@@ -3,7 +3,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..run_record import encoder_of
+from ..run_record import encoder_of, teacher_variant_of
 from .tables import DEFAULT_VARIANT, Cell, ReportData, Row
 
 
@@ -74,6 +74,8 @@ def _zero_rows(rows: Sequence[Row], report: ReportData) -> List[Row]:
 def _zero_average(row: Row, langs: Sequence[str], report: ReportData) -> Optional[Cell]:
     if row.per_language:
         cells = [row.zero_cell(lang, report.metric) for lang in langs]
+        if any(c is None for c in cells):
+            return None
         return Cell([statistics.fmean(c.mean for c in cells if c is not None)])
     return row.average(langs, report.metric)
 
@@ -119,15 +121,42 @@ def verdicts(report: ReportData) -> List[str]:
         met = k.mean > ref.mean if strict else k.mean >= ref.mean
         out.append(f"- {kd.label} (one model) vs {what}: Avg {fmt(k)} vs {fmt(ref)}: "
                    f"{'at least as good' if not strict else 'better'}: **{'yes' if met else 'no'}**.")
-    teachers = report.row("teacher", "per-language")
-    if kd is not None and teachers is not None and report.zero_shot:
-        t = _zero_average(teachers, report.zero_shot, report)
-        z = kd.average(report.zero_shot, metric)
-        if t is not None and z is not None:
-            gain = z.mean - t.mean
-            out.append(f"- Zero-shot: {kd.label} Avg {fmt(z)} vs the best single teacher's "
-                       f"{fmt(t)}: {100 * gain:+.2f}; at least +2.00: **{'yes' if gain >= 0.02 else 'no'}**.")
+    for variant in [DEFAULT_VARIANT, *report.variants]:
+        line = _zero_shot_verdict(report, variant)
+        if line is not None:
+            out.append(line)
     return out or ["- Not enough runs yet (a baseline and a KD method are needed)."]
+
+
+def _zero_shot_verdict(report: ReportData, variant: str) -> Optional[str]:
+    """The paper's zero-shot claim for `variant`'s best KD student on dev: at least +2.00
+    over its own teachers (e5 students against the e5 teachers), best single teacher per
+    language."""
+    kd = best_kd(report, variant)
+    teachers = _teachers_of(report, kd) if kd is not None and report.zero_shot else None
+    if kd is None or teachers is None:
+        return None
+    t = _zero_average(teachers, report.zero_shot, report)
+    z = kd.average(report.zero_shot, report.metric)
+    if t is None or z is None:
+        return None
+    gain = z.mean - t.mean
+    where = "" if variant == DEFAULT_VARIANT else f" **{variant}**:"
+    base = report.baseline(variant)
+    b = base.average(report.zero_shot, report.metric) if base is not None else None
+    return (f"- Zero-shot:{where} {kd.label} Avg {fmt(z)} vs the best single teacher's "
+            f"{fmt(t)}: {100 * gain:+.2f}; at least +2.00: **{'yes' if gain >= 0.02 else 'no'}**."
+            + ("" if b is None else f" The baseline's Avg: {fmt(b)}."))
+
+
+def _teachers_of(report: ReportData, kd: Row) -> Optional[Row]:
+    """The per-language teacher row of the variant whose teachers taught `kd`'s runs."""
+    taught_by = {teacher_variant_of(record) for record in kd.records}
+    if len(taught_by) != 1:
+        return None
+    (teacher_variant,) = taught_by
+    rows = report.rows if teacher_variant == DEFAULT_VARIANT else report.variants.get(teacher_variant, [])
+    return next((r for r in rows if r.kind == "teacher" and r.per_language), None)
 
 
 def _teacher_choice(report: ReportData, kd: Row, owner_variant: str, owner: str) -> str:
