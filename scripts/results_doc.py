@@ -7,8 +7,9 @@ docs/results.md marks each generated block with a pair of comments::
     <!-- /report ner main -->
 
 and this script replaces what lies between them with the matching section of the task's
-report (`main`, `zero-shot`, `verdicts`, `cost`, `runs`), so the page's numbers are always
-the report's, rebuilt from the run records. The prose around the blocks is written by hand.
+report (`main`, `zero-shot`, `verdicts`, `cost`, `runs`, or `variant-<name>` for the
+section of variant `<name>`, e.g. `variant-e5`), so the page's numbers are always the
+report's, rebuilt from the run records. The prose around the blocks is written by hand.
 """
 import re
 import sys
@@ -19,6 +20,7 @@ import typer
 
 HEADINGS = {"zero-shot": "## Zero-shot", "verdicts": "## Verdicts", "cost": "## Training cost",
             "runs": "## Runs"}
+VARIANT = re.compile(r"## Variant `([\w-]+)`\n")
 BLOCK = re.compile(r"(<!-- report (\w+) ([\w-]+) -->\n)(.*?)(<!-- /report \2 \3 -->)", re.S)
 
 
@@ -31,6 +33,9 @@ def sections(report: str) -> Dict[str, str]:
         for name, heading in HEADINGS.items():
             if part.startswith(heading + "\n"):
                 out[name] = part[len(heading):].strip()
+        variant = VARIANT.match(part)
+        if variant:
+            out[f"variant-{variant.group(1)}"] = part[variant.end():].strip()
     return out
 
 

@@ -22,6 +22,14 @@ Intro.
 | | runs |
 |---|---:|
 | Baseline | 3 |
+
+## Variant `w64-te5`
+
+Encoder: cnn.
+
+| | runs | es | Avg |
+|---|---:|---:|---:|
+| Posterior | 3 | 78.00 ± 0.10 | 78.00 ± 0.10 |
 """
 
 DOC = """# Results
@@ -36,6 +44,9 @@ Between.
 
 <!-- report ner verdicts -->
 <!-- /report ner verdicts -->
+
+<!-- report ner variant-w64-te5 -->
+<!-- /report ner variant-w64-te5 -->
 
 <!-- report pos main -->
 kept: no POS report
@@ -58,6 +69,9 @@ def test_blocks_are_replaced_and_the_prose_kept(tmp_path: Path) -> None:
     text = doc.read_text()
     assert "old table" not in text and "| Baseline | 3 | 77.77 ± 0.48 | 77.77 ± 0.48 |" in text
     assert "<!-- report ner verdicts -->\n- Not enough runs yet.\n<!-- /report ner verdicts -->" in text
+    # a variant's section, by its name
+    assert ("<!-- report ner variant-w64-te5 -->\nEncoder: cnn.\n\n| | runs | es | Avg |\n|---|---:|---:|---:|\n"
+            "| Posterior | 3 | 78.00 ± 0.10 | 78.00 ± 0.10 |\n<!-- /report ner variant-w64-te5 -->") in text
     assert "Hand-written text." in text and "Between." in text
     assert "kept: no POS report" in text and "pos-report step" in result.stdout
     assert _run(doc, tmp_path / "results").returncode == 0 and doc.read_text() == text  # idempotent
