@@ -82,7 +82,10 @@ def student_units(
                 task=task, kind="student", name=method, config=config,
                 output=output, record=record, train=corpus / "train", dev=corpus / "dev",
                 train_langs=tuple(langs), test_files=_test_files(root, task, [*langs, *zero_shot]),
-                seed=seed, variant=variant, overrides=settings, teachers=teachers,
+                # The baseline learns from no teacher: it reads none, so its record names
+                # none (not whichever teacher models happen to be on disk).
+                seed=seed, variant=variant, overrides=settings,
+                teachers=teachers if method != "none" else {},
                 teacher_variant=teacher_variant, gpu_id=gpu_id,
             ))
     return units

@@ -243,6 +243,21 @@ def test_a_row_refuses_records_made_differently(results: Path, what: str, change
         load_report_data(results, ["en", "ta"])
 
 
+def test_baseline_seeds_pool_whatever_teacher_models_were_on_disk(results: Path) -> None:
+    """A baseline reads no teacher: teacher models that merely existed while one seed trained
+    (recorded so before the workflow stopped naming them) never split its row."""
+    _edit(results / "students/none/seed-0.json", teacher_encoders={"en": "assets/encoders/e5-small"},
+          inputs={"corpus": {}, "teachers": {"en": "a" * 64}})
+    _edit(results / "students/none/seed-1.json", teacher_encoders={},
+          inputs={"corpus": {}, "teachers": {"en": "b" * 64}})
+    data = load_report_data(results, ["en", "ta"])
+    assert data.baseline().average(["en", "ta"], "pos_acc").n == 2
+    # a KD student's teachers still must agree
+    _edit(results / "students/structure/seed-1.json", teacher_encoders={"en": "assets/encoders/e5-small"})
+    with pytest.raises(ValueError, match=r"E430.*teacher encoders"):
+        load_report_data(results, ["en", "ta"])
+
+
 def test_a_row_of_records_made_the_same_way_pools(results: Path) -> None:
     for seed in (0, 1):
         _edit(results / f"students/structure/seed-{seed}.json",

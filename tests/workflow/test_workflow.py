@@ -302,3 +302,10 @@ def test_a_student_trains_on_the_selected_languages_only(root: Path) -> None:
         run_unit(taught)
     assert not [w for w in caught if "W303" in str(w.message)]
     assert json.loads(taught.record.read_text())["inputs"]["teachers"].keys() == {"es"}
+
+
+def test_a_baseline_unit_reads_no_teacher(tmp_path: Path) -> None:
+    """Method `none` learns from no teacher, so its unit names none: its record must not
+    list whichever teacher models are on disk while it trains."""
+    none, posterior = student_units("ner", tmp_path, LANGS, [], ["none", "posterior"], [0], overrides=TINY)
+    assert none.teachers == {} and sorted(posterior.teachers) == sorted(LANGS)
