@@ -132,8 +132,8 @@ def _zero_shot_verdict(report: ReportData, variant: str) -> Optional[str]:
     """The paper's zero-shot claim for `variant`'s best KD student on dev: at least +2.00
     over its own teachers (e5 students against the e5 teachers), best single teacher per
     language."""
-    kd = best_kd(report, variant)
-    teachers = _teachers_of(report, kd) if kd is not None and report.zero_shot else None
+    kd = best_kd(report, variant) if report.zero_shot else None
+    teachers = _teachers_of(report, kd) if kd is not None else None
     if kd is None or teachers is None:
         return None
     t = _zero_average(teachers, report.zero_shot, report)
@@ -155,8 +155,7 @@ def _teachers_of(report: ReportData, kd: Row) -> Optional[Row]:
     if len(taught_by) != 1:
         return None
     (teacher_variant,) = taught_by
-    rows = report.rows if teacher_variant == DEFAULT_VARIANT else report.variants.get(teacher_variant, [])
-    return next((r for r in rows if r.kind == "teacher" and r.per_language), None)
+    return next((r for r in report.variant_rows(teacher_variant) if r.kind == "teacher" and r.per_language), None)
 
 
 def _teacher_choice(report: ReportData, kd: Row, owner_variant: str, owner: str) -> str:

@@ -122,9 +122,12 @@ class ReportData:
     def row(self, kind: str, name: str) -> Optional[Row]:
         return next((r for r in self.rows if r.kind == kind and r.name == name), None)
 
+    def variant_rows(self, variant: str = DEFAULT_VARIANT) -> List[Row]:
+        """The rows of `variant` (the default's are the main tables' rows)."""
+        return self.rows if variant == DEFAULT_VARIANT else self.variants.get(variant, [])
+
     def students(self, variant: str = DEFAULT_VARIANT) -> List[Row]:
-        rows = self.rows if variant == DEFAULT_VARIANT else self.variants.get(variant, [])
-        return [r for r in rows if r.kind == "student"]
+        return [r for r in self.variant_rows(variant) if r.kind == "student"]
 
     def baseline(self, variant: str = DEFAULT_VARIANT) -> Optional[Row]:
         """The baseline (method `none`) that `variant`'s KD students compare with.
