@@ -29,6 +29,7 @@ Schema (version 2; version-1 records lack ``settings``, ``inputs`` and the encod
       "test": {...},          # spacy_kdseq.evaluation metrics (docs/evaluate.md)
       "commit": str | null, "dirty": bool | null, "finished": str (UTC, ISO 8601),
       "machine": {"cpu": str, "cores": int, "torch_threads": int | null,
+                  "gpu": str | null,                # the GPU it trained on (absent before)
                   "versions": {package: version}},  # wall times compare on one machine only
     }
 

@@ -294,4 +294,6 @@ def machine_label(record: Dict[str, Any]) -> str:
         return "not recorded"
     threads = machine.get("torch_threads")
     text = f"{machine['cores']} cores, {machine['cpu']}"
-    return text if threads is None else f"{text}, {threads} thread{'s' if threads != 1 else ''}"
+    if threads is not None:
+        text = f"{text}, {threads} thread{'s' if threads != 1 else ''}"
+    return f"{text}, GPU {machine['gpu']}" if machine.get("gpu") else text

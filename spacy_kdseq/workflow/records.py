@@ -61,8 +61,9 @@ def git_state(cwd: Optional[Path] = None) -> Tuple[Optional[str], Optional[bool]
     return commit, bool(status.strip())
 
 
-def machine_info(torch_threads: Optional[int] = None) -> Dict[str, Any]:
-    """The machine and package versions a run trained with."""
+def machine_info(torch_threads: Optional[int] = None, gpu_id: int = -1) -> Dict[str, Any]:
+    """The machine and package versions a run trained with; `gpu` names the GPU it trained
+    on (`gpu_id` ≥ 0), else None."""
     versions: Dict[str, Optional[str]] = {"python": platform.python_version()}
     for package in ("torch", "spacy", "thinc", "spacy-kdseq"):
         try:
@@ -70,7 +71,19 @@ def machine_info(torch_threads: Optional[int] = None) -> Dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return {"cpu": _cpu_model(), "cores": os.cpu_count(), "torch_threads": torch_threads,
-            "versions": versions}
+            "gpu": _gpu_name(gpu_id), "versions": versions}
+
+
+def _gpu_name(gpu_id: int) -> Optional[str]:
+    if gpu_id < 0:
+        return None
+    import torch
+
+    # The unit set this GPU up before training, so torch sees it; a GPU torch cannot name
+    # (CuPy-only setups) is still recorded as used.
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(gpu_id)
+    return f"GPU {gpu_id}"
 
 
 def _cpu_model() -> str:

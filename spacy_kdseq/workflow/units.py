@@ -159,7 +159,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     record = make_record(
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
         train_langs=train_langs, overrides=unit.all_overrides(), training=training,
-        curve=curve, test=test, code=started, machine=machine_info(torch.get_num_threads()),
+        curve=curve, test=test, code=started, machine=machine_info(torch.get_num_threads(), unit.gpu_id),
         teacher_variant=unit.teacher_variant if unit.kind == "student" else None,
         settings=settings, inputs=inputs,
         encoder=unit.encoder(),

@@ -195,6 +195,17 @@ def test_runs_table_says_where_each_run_trained(results: Path) -> None:
     assert structure.endswith("| 1.00 |")  # the same wall time and steps as the baseline's
 
 
+def test_runs_table_names_the_gpu_a_run_trained_on(results: Path) -> None:
+    record = json.loads((results / "students/structure/seed-0.json").read_text())
+    record["machine"] = {"cpu": "Test CPU", "cores": 16, "torch_threads": 4, "gpu": "Test GPU",
+                         "versions": {}}
+    (results / "students/structure/seed-0.json").write_text(json.dumps(record))
+    text = render_markdown(load_report_data(results, ["en", "ta"]))
+    runs = text[text.index("| run | variant"):].splitlines()
+    assert any(line.startswith("| student structure | default | cnn | 0 |")
+               and line.endswith("| 16 cores, Test CPU, 4 threads, GPU Test GPU |") for line in runs)
+
+
 def test_no_speed_ratio_across_machines(results: Path) -> None:
     for seed in (0, 1):
         path = results / f"students/structure/seed-{seed}.json"

@@ -29,3 +29,16 @@ def test_pipeline_encoder_of_a_cnn_pipeline(tmp_path):
     config = SAVED_CONFIG.split("[components.transformer]")[0] + "[components.ner]\nfactory = \"crf_ner\"\n"
     (tmp_path / "config.cfg").write_text(config, encoding="utf8")
     assert pipeline_encoder(tmp_path) == "cnn"
+
+
+def test_the_machine_names_the_gpu_only_when_a_run_used_one(monkeypatch) -> None:
+    import torch
+
+    from spacy_kdseq.workflow.records import machine_info
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: f"Test GPU {index}")
+    assert machine_info(1)["gpu"] is None
+    assert machine_info(1, gpu_id=0)["gpu"] == "Test GPU 0"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert machine_info(1, gpu_id=0)["gpu"] == "GPU 0"

@@ -74,6 +74,7 @@ def test_teacher_records_hold_the_run(root: Path) -> None:
     assert (root / "training" / "ner" / "teachers" / "es" / "train-log.jsonl").exists()
     machine = record["machine"]
     assert machine["cores"] >= 1 and machine["cpu"] and machine["torch_threads"] >= 1
+    assert machine["gpu"] is None  # a CPU run (--gpu-id -1)
     assert machine["versions"]["spacy"] and machine["versions"]["torch"]
     assert pending(teacher_units("ner", root, LANGS, [], overrides=TINY), need_model=True) == []
 
