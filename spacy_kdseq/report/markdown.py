@@ -196,7 +196,7 @@ def _cost_table(rows: Sequence[Row]) -> List[str]:
         out.append(
             f"| {row.label} | {len(t)} | {where} | {statistics.fmean(x['steps'] for x in t):.0f} | "
             f"{statistics.fmean(x['best_step'] for x in t):.0f} | {patience}/{len(t)} | "
-            f"{_minutes(row.records):.1f} | "
+            f"{_minutes_cell(row.records)} | "
             f"{_seconds_per_step(row.records):.3f} | {'–' if ratio is None else f'{ratio:.2f}'} |"
         )
     out += ["", "Machines: " + "; ".join(f"{keys[m]}: {m}" for m in machines) + ". Wall time "
@@ -204,6 +204,17 @@ def _cost_table(rows: Sequence[Row]) -> List[str]:
             "s / step compares only between runs on one machine: × Baseline uses the runs of "
             "the machines a method shares with the baseline (– if none)."]
     return out
+
+
+def _minutes_cell(records: Sequence[Dict[str, Any]]) -> str:
+    """Mean wall time of the runs' training in minutes, the runs on a GPU apart: a GPU run
+    takes a fraction of a CPU run's time, and one mean of both would describe neither."""
+    cpu = [r for r in records if not (r.get("machine") or {}).get("gpu")]
+    gpu = [r for r in records if (r.get("machine") or {}).get("gpu")]
+    if not gpu:
+        return f"{_minutes(cpu):.1f}"
+    on_gpu = f"GPU {_minutes(gpu):.1f}"
+    return f"{_minutes(cpu):.1f} ({on_gpu})" if cpu else on_gpu
 
 
 def _minutes(records: Sequence[Dict[str, Any]]) -> float:
@@ -235,7 +246,8 @@ def _speed_table(report: ReportData) -> List[str]:
                    f"| {len(row.records)} | {fmt(row.average(report.languages, report.metric))} | "
                    f"{'–' if speed is None else f'{speed:,.0f}'} |")
     out += ["", "Words per second: each model's own test evaluation (`nlp.pipe`, one process, "
-            "the torch threads in the runs table), averaged over a row's runs; models measured "
+            "the torch threads in the runs table), averaged over a row's runs on a CPU (runs on "
+            "a GPU are left out; – where a row has none); models measured "
             "on different machines or under different load do not compare exactly. "
             "speed.png plots test Avg against it."]
     return out
@@ -247,7 +259,7 @@ def _variant_table(rows: Sequence[Row], report: ReportData) -> List[str]:
         overrides = _distinct_overrides(row)
         # a variant's training cost beside its scores (the cost table covers the main rows)
         out.append(f"| {row.label} | {len(row.records)} | {overrides} | {fmt(row.dev)} | "
-                   f"{fmt(row.average(report.languages, report.metric))} | {_minutes(row.records):.1f} |")
+                   f"{fmt(row.average(report.languages, report.metric))} | {_minutes_cell(row.records)} |")
     return out
 
 

@@ -88,8 +88,10 @@ class Row:
 
     def words_per_second(self) -> Optional[float]:
         """Mean inference speed of the row's models on their test files (one run each,
-        as the unit's evaluation measured it; tokens / seconds in `nlp.pipe`)."""
-        values = [r["test"].get("total", {}).get("words_per_second") for r in self.records]
+        as the unit's evaluation measured it; tokens / seconds in `nlp.pipe`), over the
+        runs evaluated on a CPU: a GPU's speed would not compare with the other rows'."""
+        values = [r["test"].get("total", {}).get("words_per_second") for r in self.records
+                  if not (r.get("machine") or {}).get("gpu")]
         values = [float(v) for v in values if v]
         return statistics.fmean(values) if values else None
 

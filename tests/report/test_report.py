@@ -204,6 +204,27 @@ def test_runs_table_names_the_gpu_a_run_trained_on(results: Path) -> None:
     runs = text[text.index("| run | variant"):].splitlines()
     assert any(line.startswith("| student structure | default | cnn | 0 |")
                and line.endswith("| 16 cores, Test CPU, 4 threads, GPU Test GPU |") for line in runs)
+    # Its 2 minutes on the GPU are not averaged with seed 1's 2 minutes on the CPU.
+    record["training"]["wall_seconds"] = 6.0
+    (results / "students/structure/seed-0.json").write_text(json.dumps(record))
+    text = render_markdown(load_report_data(results, ["en", "ta"]))
+    cost = text[text.index("## Training cost"):text.index("## Runs")]
+    assert "| 2.0 (GPU 0.1) |" in next(line for line in cost.splitlines() if line.startswith("| Structure |"))
+
+
+def test_words_per_second_leaves_gpu_runs_out(results: Path) -> None:
+    for seed, speed in enumerate([1000.0, 3000.0]):
+        path = results / f"students/structure/seed-{seed}.json"
+        record = json.loads(path.read_text())
+        record["test"]["total"] = {"words_per_second": speed}
+        path.write_text(json.dumps(record))
+    row = next(r for r in load_report_data(results, ["en", "ta"]).rows if r.label == "Structure")
+    assert row.words_per_second() == 2000.0
+    record["machine"] = {"cpu": "Test CPU", "cores": 16, "torch_threads": 4, "gpu": "Test GPU",
+                         "versions": {}}
+    path.write_text(json.dumps(record))  # seed 1, 3000 words/s, now on a GPU
+    row = next(r for r in load_report_data(results, ["en", "ta"]).rows if r.label == "Structure")
+    assert len(row.records) == 2 and row.words_per_second() == 1000.0
 
 
 def test_no_speed_ratio_across_machines(results: Path) -> None:
