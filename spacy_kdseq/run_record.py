@@ -31,6 +31,7 @@ Schema (version 2; version-1 records lack ``settings``, ``inputs`` and the encod
       "machine": {"cpu": str, "cores": int, "torch_threads": int | null,
                   "gpu": str | null,                # the GPU it trained on (absent before)
                   "versions": {package: version}},  # wall times compare on one machine only
+      "earlier_machines": [machine, ...],   # a resumed run: its earlier attempts' machines
     }
 
 **One row.** Records share a report row when they have the same task, kind, row name (the
@@ -73,12 +74,14 @@ def make_record(
     teacher_variant: Optional[str] = None, settings: Optional[Dict[str, Any]] = None,
     inputs: Optional[Dict[str, Dict[str, str]]] = None, encoder: str = V1_ENCODER,
     teacher_encoders: Optional[Dict[str, str]] = None, resumed_from: Optional[List[int]] = None,
+    earlier_machines: Optional[List[Dict[str, Any]]] = None,
 ) -> Dict[str, Any]:
     """A run record (see the module docstring), stamped with the time it finished.
 
-    `code` is the (commit, dirty) state the run started from, `machine` where it ran;
-    `teacher_variant` and `teacher_encoders`, for students, who taught it; `resumed_from`
-    the steps after which a killed run was resumed from its checkpoints (none: empty).
+    `code` is the (commit, dirty) state the run started from, `machine` where its last
+    attempt ran; `teacher_variant` and `teacher_encoders`, for students, who taught it;
+    `resumed_from` the steps after which a killed run was resumed from its checkpoints
+    (none: empty), and `earlier_machines` where the attempts before them ran.
     """
     assert kind in KINDS, f"run kind {kind!r} is not one of {KINDS}"
     commit, dirty = code
@@ -93,7 +96,7 @@ def make_record(
         "curve": [list(point) for point in curve], "test": test,
         "commit": commit, "dirty": dirty,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine,
+        "machine": machine, "earlier_machines": list(earlier_machines or []),
     }
     if kind == "student":
         record["teacher_variant"] = teacher_variant or DEFAULT_VARIANT

@@ -295,8 +295,20 @@ def _runs_table(report: ReportData) -> List[str]:
             out.append(f"| {name} | {r['variant']} | {_short(encoder_of(r))} | {r['seed']} | "
                        f"{t['steps']} | {t['best_step']} | "
                        f"{100 * t['best_dev']:.2f} | {t['wall_seconds'] / 60:.1f} | {commit} | "
-                       f"{machine_label(r)} |")
+                       f"{_machines(r)} |")
     return out
+
+
+def _machines(record: Dict[str, Any]) -> str:
+    """The machine of a run's last attempt, and those of earlier attempts where they differ
+    (attempt i ran up to the step `resumed_from[i]`)."""
+    text = machine_label(record)
+    steps = record["training"].get("resumed_from", [])
+    for step, machine in zip(steps, record.get("earlier_machines", [])):
+        earlier = machine_label({"machine": machine})
+        if earlier != machine_label(record):
+            text += f"; up to step {step}: {earlier}"
+    return text
 
 
 def machine_label(record: Dict[str, Any]) -> str:

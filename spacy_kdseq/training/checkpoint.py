@@ -51,6 +51,8 @@ class Checkpointing:
     every that many steps instead. identity: what else makes the run this run (input
     hashes, ...) besides its config and training data, which are always compared.
     notes: JSON-able facts of the first attempt, handed back to every later one.
+    attempt: JSON-able facts of this attempt (its machine, say); a checkpoint keeps those
+    of every attempt up to it, and the loop hands them back in order.
     """
 
     path: Path
@@ -59,6 +61,7 @@ class Checkpointing:
     every_steps: int = 0
     identity: Mapping[str, Any] = field(default_factory=dict)
     notes: Mapping[str, Any] = field(default_factory=dict)
+    attempt: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -40,12 +40,14 @@ from .stream import Batch, TrainStream, skip
 class Resumption:
     """What earlier attempts of a run contributed: the steps it resumed from (spaCy's
     step numbering, as in the dev curve: the last step a checkpoint held; empty if it
-    never resumed), their training seconds up to those checkpoints, and the notes of its
-    first attempt (`Checkpointing.notes`)."""
+    never resumed), their training seconds up to those checkpoints, the notes of its
+    first attempt (`Checkpointing.notes`), and the facts of each attempt whose work the
+    run kept (`Checkpointing.attempt`, in order, this one last)."""
 
     resumed_from: List[int]
     seconds_before: float
     notes: Dict[str, Any]
+    attempts: List[Dict[str, Any]]
 
 
 @dataclass
@@ -118,10 +120,13 @@ def train_resumable(
     clean_output_dir(output_path)
     state = LoopState()
     notes = dict(checkpointing.notes)
+    attempts = [dict(checkpointing.attempt)]
     batches = stream.batches()
     if saved is not None:
         state, batches = _resume(saved, nlp, optimizer, stream, dropouts, checkpointing, output_path)
         notes = saved.values["notes"]
+        # Checkpoints written before attempts were kept have none: only this one is known.
+        attempts = list(saved.values.get("attempts", [])) + attempts
         stdout.write(msg.info(
             f"Resuming from checkpoint {saved.dir} after step {state.resumed_from[-1]}"
         ) + "\n")
@@ -200,7 +205,8 @@ def train_resumable(
             # --- added: the checkpoint ------------------------------------------
             if _due(checkpointing, state.step, timer() - last_checkpoint):
                 state.seconds = timer() - start_time
-                _write(checkpointing, nlp, optimizer, stream, state, identity, notes, output_path, seed)
+                _write(checkpointing, nlp, optimizer, stream, state, identity, notes, attempts,
+                       output_path, seed)
                 last_checkpoint = timer()
     except Exception as e:
         if output_path is not None:
@@ -217,7 +223,7 @@ def train_resumable(
     if output_path is not None:
         saved_to = output_path / DIR_MODEL_LAST
         stdout.write(msg.good("Saved pipeline to output directory", saved_to) + "\n")
-    return Resumption(state.resumed_from, seconds_before, notes)
+    return Resumption(state.resumed_from, seconds_before, notes, attempts)
 
 
 def _resume(
@@ -256,7 +262,7 @@ def _resume(
 def _write(
     checkpointing: Checkpointing, nlp: Language, optimizer: Optimizer, stream: TrainStream,
     state: LoopState, identity: Dict[str, Any], notes: Dict[str, Any],
-    output_path: Optional[Path], seed: Optional[int],
+    attempts: List[Dict[str, Any]], output_path: Optional[Path], seed: Optional[int],
 ) -> None:
     # CuPy's state cannot be saved; a resumed run reseeds it at this step too.
     rng.reseed_cupy(seed, state.step)
@@ -271,7 +277,8 @@ def _write(
         "epochs": numpy.stack([words for words, _ in starts]),
     }
     values = {
-        "identity": identity, "notes": notes, "loop": state.to_json(), "weights": names,
+        "identity": identity, "notes": notes, "attempts": attempts, "loop": state.to_json(),
+        "weights": names,
         "meta": _jsonable(nlp.meta), "optimizer": opt_values, "random": rng_values,
         "epoch_gauss": [gauss for _, gauss in starts],
     }

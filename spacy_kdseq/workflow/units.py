@@ -132,9 +132,11 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     inputs = unit.inputs()
     settings = unit.settings()
     train_langs = provenance.languages_read(unit.train, unit.train_languages)
+    machine = machine_info(torch.get_num_threads(), unit.gpu_id)
     checkpointing = Checkpointing(
         checkpoint_path(unit.output), unit.label, every_seconds=unit.checkpoint_seconds,
         every_steps=unit.checkpoint_steps, identity={"inputs": inputs}, notes={"code": list(code)},
+        attempt={"machine": machine},
     )
     _remove_partials(unit.output)
     tmp = unit.output.parent / f".{unit.output.name}.partial-{uuid.uuid4().hex[:8]}"
@@ -159,7 +161,8 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     record = make_record(
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
         train_langs=train_langs, overrides=unit.all_overrides(), training=training,
-        curve=curve, test=test, code=started, machine=machine_info(torch.get_num_threads(), unit.gpu_id),
+        curve=curve, test=test, code=started, machine=machine,
+        earlier_machines=[a["machine"] for a in resumption.attempts[:-1] if "machine" in a],
         teacher_variant=unit.teacher_variant if unit.kind == "student" else None,
         settings=settings, inputs=inputs,
         encoder=unit.encoder(),

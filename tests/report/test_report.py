@@ -204,6 +204,13 @@ def test_runs_table_names_the_gpu_a_run_trained_on(results: Path) -> None:
     runs = text[text.index("| run | variant"):].splitlines()
     assert any(line.startswith("| student structure | default | cnn | 0 |")
                and line.endswith("| 16 cores, Test CPU, 4 threads, GPU Test GPU |") for line in runs)
+    # Resumed on the GPU after 40 steps on one CPU thread: both machines are named.
+    record["training"]["resumed_from"] = [40]
+    record["earlier_machines"] = [{"cpu": "Test CPU", "cores": 16, "torch_threads": 1, "versions": {}}]
+    (results / "students/structure/seed-0.json").write_text(json.dumps(record))
+    runs = render_markdown(load_report_data(results, ["en", "ta"])).splitlines()
+    assert any(line.endswith("| 16 cores, Test CPU, 4 threads, GPU Test GPU; up to step 40: "
+                             "16 cores, Test CPU, 1 thread |") for line in runs)
     # Its 2 minutes on the GPU are not averaged with seed 1's 2 minutes on the CPU.
     record["training"]["wall_seconds"] = 6.0
     (results / "students/structure/seed-0.json").write_text(json.dumps(record))

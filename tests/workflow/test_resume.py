@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
+import torch
 
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.errors import KDSeqError
@@ -88,10 +89,11 @@ def _student(root: Path) -> TrainUnit:
     return dataclasses.replace(unit, checkpoint_steps=5)
 
 
-def _kill_after_checkpoints(unit: TrainUnit, after: int) -> None:
+def _kill_after_checkpoints(unit: TrainUnit, after: int, threads: int = 0) -> None:
     fields = json.dumps(dataclasses.asdict(unit), default=str)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else None
     out = subprocess.run([sys.executable, "-c", KILL_SCRIPT, fields, str(after)], cwd=REPO,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     assert out.returncode == -signal.SIGKILL, out.stderr[-3000:]
 
 
@@ -136,6 +138,7 @@ def test_a_killed_unit_resumes_to_the_same_record(root: Path, kind: str) -> None
     resumed = run_unit(unit)
 
     assert whole["training"]["resumed_from"] == [] and resumed["training"]["resumed_from"] == [9]
+    assert whole["earlier_machines"] == [] and len(resumed["earlier_machines"]) == 1
     assert [step for step, _ in resumed["curve"]] == [0, 6, 12, 18, 24]
     assert resumed["curve"] == whole["curve"]
     assert _scores(resumed["test"]) == _scores(whole["test"])
@@ -150,12 +153,20 @@ def test_a_killed_unit_resumes_to_the_same_record(root: Path, kind: str) -> None
 
 def test_a_unit_resumes_more_than_once(root: Path) -> None:
     unit = _teacher(root, "twice", **{"training.max_steps": 18})
-    _kill_after_checkpoints(unit, after=1)
-    _kill_after_checkpoints(unit, after=2)  # resumed after step 4, killed after 9 and 14
+    _kill_after_checkpoints(unit, after=1, threads=1)
+    _kill_after_checkpoints(unit, after=2, threads=2)  # resumed after step 4, killed after 9 and 14
     assert (checkpoint_path(unit.output) / "LATEST").read_text() == "step-000000014"
-    record = run_unit(unit)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        record = run_unit(unit)
+    finally:
+        torch.set_num_threads(threads)
     assert record["training"]["resumed_from"] == [4, 14]
     assert record["training"]["steps"] == 18 and _leftovers(unit) == []
+    # Each attempt's machine: the two killed ones, then the one that finished.
+    assert [m["torch_threads"] for m in record["earlier_machines"]] == [1, 2]
+    assert record["machine"]["torch_threads"] == 3
 
 
 @pytest.mark.parametrize("damage", ["state.json", "arrays.npz", "LATEST"])
