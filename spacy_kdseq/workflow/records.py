@@ -79,8 +79,7 @@ def _gpu_name(gpu_id: int) -> Optional[str]:
         return None
     import torch
 
-    # The unit set this GPU up before training, so torch sees it; a GPU torch cannot name
-    # (CuPy-only setups) is still recorded as used.
+    # A GPU torch cannot see (a CuPy-only setup) is still recorded as used, by its id.
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(gpu_id)
     return f"GPU {gpu_id}"
