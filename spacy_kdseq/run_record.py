@@ -147,6 +147,11 @@ def encoder_of(record: Dict[str, Any]) -> str:
     return record.get("encoder", V1_ENCODER)
 
 
+def gpu_of(record: Dict[str, Any]) -> Optional[str]:
+    """The GPU the run trained on; None for a CPU run (and records from before GPUs were kept)."""
+    return (record.get("machine") or {}).get("gpu")
+
+
 def teacher_variant_of(record: Dict[str, Any]) -> str:
     """Whose teachers taught a student (records from before teacher variants: the default)."""
     return record.get("teacher_variant", DEFAULT_VARIANT)

@@ -3,7 +3,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..run_record import encoder_of, teacher_variant_of
+from ..run_record import encoder_of, gpu_of, teacher_variant_of
 from .tables import DEFAULT_VARIANT, Cell, ReportData, Row
 
 
@@ -209,8 +209,8 @@ def _cost_table(rows: Sequence[Row]) -> List[str]:
 def _minutes_cell(records: Sequence[Dict[str, Any]]) -> str:
     """Mean wall time of the runs' training in minutes, the runs on a GPU apart: a GPU run
     takes a fraction of a CPU run's time, and one mean of both would describe neither."""
-    cpu = [r for r in records if not (r.get("machine") or {}).get("gpu")]
-    gpu = [r for r in records if (r.get("machine") or {}).get("gpu")]
+    cpu = [r for r in records if not gpu_of(r)]
+    gpu = [r for r in records if gpu_of(r)]
     if not gpu:
         return f"{_minutes(cpu):.1f}"
     on_gpu = f"GPU {_minutes(gpu):.1f}"

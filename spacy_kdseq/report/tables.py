@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..distill.methods import METHODS
 from ..errors import Errors, KDSeqError
-from ..run_record import DEFAULT_VARIANT, check_row, is_per_run_key, read_records, row_key
+from ..run_record import DEFAULT_VARIANT, check_row, gpu_of, is_per_run_key, read_records, row_key
 
 _METRIC_NAMES = {"ents_f": "NER F1", "pos_acc": "UPOS accuracy", "tag_acc": "tag accuracy"}
 _SPACY_COMPONENT = {"ner": "ner", "pos": "morphologizer"}
@@ -91,7 +91,7 @@ class Row:
         as the unit's evaluation measured it; tokens / seconds in `nlp.pipe`), over the
         runs evaluated on a CPU: a GPU's speed would not compare with the other rows'."""
         values = [r["test"].get("total", {}).get("words_per_second") for r in self.records
-                  if not (r.get("machine") or {}).get("gpu")]
+                  if not gpu_of(r)]
         values = [float(v) for v in values if v]
         return statistics.fmean(values) if values else None
 
