@@ -172,12 +172,12 @@ def row_conflicts(records: Sequence[Dict[str, Any]]) -> List[str]:
 
     differ("record version", lambda r: min(int(r.get("version", 1)), RECORD_VERSION))
     differ("encoder", encoder_of)
-    # A baseline reads no teacher; records written before that was so may name the
-    # teacher models that were on disk while it trained, which say nothing about the run.
-    baseline = first["kind"] == "student" and first["name"] == "none"
+    # Only a KD student reads teachers: a baseline's record written before that was so may
+    # name the teacher models that were on disk while it trained, which say nothing of it.
+    taught = first["kind"] == "student" and first["name"] != "none"
     if first["kind"] == "student":
         differ("teachers", teacher_variant_of)
-    if first["kind"] == "student" and not baseline:
+    if taught:
         differ("teacher encoders", lambda r: r.get("teacher_encoders", {}))
     if not per_language(first):
         differ("training languages", lambda r: sorted(r["train_langs"]))
@@ -189,8 +189,7 @@ def row_conflicts(records: Sequence[Dict[str, Any]]) -> List[str]:
             problems.append(f"settings: {_name(first)} and {_name(record)} differ in " + ", ".join(
                 f"{key} ({base.get(key)!r} vs {other.get(key)!r})" for key in changed[:6]
             ) + (f" and {len(changed) - 6} more" if len(changed) > 6 else ""))
-    parts = (("corpus", "corpus file"),) + ((("teachers", "teacher"),) if not baseline else ())
-    for part, what in parts:
+    for part, what in (("corpus", "corpus file"),) + ((("teachers", "teacher"),) if taught else ()):
         seen: Dict[str, Tuple[str, Dict[str, Any]]] = {}
         for record in records:
             for key, digest in record.get("inputs", {}).get(part, {}).items():
