@@ -327,40 +327,47 @@ def annotate(
     """Cache every teacher's knowledge once (one unit per language and file); every distill run reuses it."""
     if encoder not in ENCODERS:
         msg.fail(f"--encoder {encoder!r} is not one of {', '.join(ENCODERS)}.", exits=1)
-    if encoder != "cnn":
-        teacher_variant = tagged_variant(teacher_variant, encoder)
-    _annotate(task, root, _langs(task, langs, "annotate"), teacher_variant, gpu_id,
+    _annotate(task, root, _langs(task, langs, "annotate"), teacher_variant, encoder, gpu_id,
               _backend(backend, ray_address, unit_cpus))
 
 
-def _teachers(task: str, root: Path, langs: List[str], teacher_variant: str) -> Dict[str, str]:
-    """{lang: model-best} of the variant's teachers; fails with the command that trains them."""
+def _teacher_variant(teacher_variant: str, encoder: str) -> str:
+    """The variant the teachers of --teacher-variant and --encoder are kept under."""
+    return teacher_variant if encoder == "cnn" else tagged_variant(teacher_variant, encoder)
+
+
+def _teachers(task: str, root: Path, langs: List[str], teacher_variant: str, encoder: str) -> Dict[str, str]:
+    """{lang: model-best} of the teachers of --teacher-variant and --encoder; fails with the
+    command that trains them (the variant as the user gives it: the e5 tag is added again)."""
     from spacy_kdseq.workflow.layout import teacher_model
 
-    teachers = {lang: teacher_model(root, task, lang, teacher_variant) for lang in langs}
+    kept_as = _teacher_variant(teacher_variant, encoder)
+    teachers = {lang: teacher_model(root, task, lang, kept_as) for lang in langs}
     missing = [str(path) for path in teachers.values() if not path.exists()]
     if missing:
+        e5_vars = "" if encoder == "cnn" else f" --vars.encoder {encoder}"
+        e5_args = "" if encoder == "cnn" else f" --encoder {encoder}"
         msg.fail(f"No teacher model at {', '.join(missing)}.",
                  f"Train the teachers first: the teachers step (project.yml: {task}-teachers, "
-                 f"with --vars.teacher_variant {teacher_variant} and that variant's "
+                 f"with --vars.teacher_variant {teacher_variant}{e5_vars} and that variant's "
                  f"teacher_overrides), i.e. python scripts/workflow.py teachers {task} --root {root} "
-                 f"--variant {teacher_variant} --langs ...", exits=1)
+                 f"--variant {teacher_variant}{e5_args} --langs ...", exits=1)
     return {lang: str(path) for lang, path in teachers.items()}
 
 
 def _annotate(
-    task: str, root: Path, langs: List[str], teacher_variant: str, gpu_id: int,
+    task: str, root: Path, langs: List[str], teacher_variant: str, encoder: str, gpu_id: int,
     backend: Dict[str, Any], check: bool = True,
 ) -> None:
     from spacy_kdseq.errors import KDSeqError
     from spacy_kdseq.workflow.annotation import annotate_teachers
     from spacy_kdseq.workflow.backends import UnitsFailed
 
-    teachers = _teachers(task, root, langs, teacher_variant)
+    teachers = _teachers(task, root, langs, teacher_variant, encoder)
     _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg "
           f"--paths.train {root / 'corpus' / task / 'train'} --backend {backend['backend']}")
     try:
-        annotate_teachers(task, root, teachers, teacher_variant=teacher_variant, gpu_id=gpu_id,
+        annotate_teachers(task, root, teachers, teacher_variant=_teacher_variant(teacher_variant, encoder), gpu_id=gpu_id,
                           check=check, **backend)
     except (UnitsFailed, KDSeqError) as err:
         msg.fail(str(err), exits=1)
@@ -395,7 +402,7 @@ def distill(
         units = student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=cnn,
                               variant=variant, teacher_variant=teacher_variant, gpu_id=gpu_id)
     else:
-        teacher_variant = tagged_variant(teacher_variant, encoder)
+        taught_by = _teacher_variant(teacher_variant, encoder)
         kinds = _required(students.split(), "students", "distill", "the students of the e5 teachers",
                           "e5 cnn", "students")
         unknown = sorted(set(kinds) - set(ENCODERS))
@@ -406,21 +413,21 @@ def distill(
         units = []
         if encoder in kinds:  # the paper's setting: an e5 student of e5 teachers
             units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=e5,
-                                   variant=tagged_variant(variant, encoder), teacher_variant=teacher_variant,
+                                   variant=tagged_variant(variant, encoder), teacher_variant=taught_by,
                                    gpu_id=gpu_id, encoder=model)
         if "cnn" in kinds:  # a transformer's knowledge at a CNN's speed
             units += student_units(task, root, lang_list, zero_list, method_list, seed_list, overrides=cnn,
-                                   variant=tagged_variant(variant, f"t{encoder}"), teacher_variant=teacher_variant,
+                                   variant=tagged_variant(variant, f"t{encoder}"), teacher_variant=taught_by,
                                    gpu_id=gpu_id)
     todo = _pending(units)
     options = _backend(backend, ray_address, unit_cpus)
     if any(unit.name != "none" for unit in todo):
         if backend == "serial":
-            _teachers(task, root, _split_langs(langs), teacher_variant)
+            _teachers(task, root, _split_langs(langs), teacher_variant, encoder)
         else:
             # Parallel students must find the knowledge cache complete, or each would build
             # the missing entries and write the cache's manifest at the same time.
-            _annotate(task, root, _split_langs(langs), teacher_variant, gpu_id, options, check=False)
+            _annotate(task, root, _split_langs(langs), teacher_variant, encoder, gpu_id, options, check=False)
     _run(todo, options)
 
 

@@ -195,6 +195,19 @@ def test_steps_name_the_teachers_to_train_first(tmp_path: Path, step) -> None:
     assert "teachers ner --root" in text and "--variant w192" in text
 
 
+def test_the_e5_teachers_to_train_first_are_named_as_the_user_gives_them(tmp_path: Path) -> None:
+    """e5 teachers live under `<variant>-e5`, but the commands that train them take the
+    variant untagged (they tag it again): the hint must not say `--variant w192-e5`."""
+    command = [sys.executable, "scripts/workflow.py", "annotate", "ner", "--root", str(tmp_path),
+               "--langs", "es nl", "--teacher-variant", "w192", "--encoder", "e5"]
+    out = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1
+    text = " ".join((out.stdout + out.stderr).split())
+    assert f"No teacher model at {tmp_path}/training/ner/teachers-w192-e5/es/model-best" in text
+    assert "--vars.teacher_variant w192 --vars.encoder e5" in text
+    assert "--variant w192 --encoder e5 --langs" in text
+
+
 @pytest.mark.parametrize("step", [["teachers", "ner"], ["spacy", "ner"], ["distill", "ner", "--methods", "none"]])
 def test_training_steps_name_the_convert_step_first(tmp_path: Path, step) -> None:
     """Without the converted corpus a step fails at once, naming the step that makes it,
