@@ -375,3 +375,7 @@ class Warnings(metaclass=_ErrorsWithCodes):
             "({changes}); discarding it and training from the start.")
     W441 = ("{owner} resumes at commit {now} a run started at commit {then}; its record "
             "keeps the start commit. Code changes between the two can change the result.")
+    W442 = ("{owner} was trained again and its model-best differs from the one {record} "
+            "recorded (sha256 {then}… → {now}…). Records of students taught by the old model no "
+            "longer match their teacher: the distill step refuses them (E431) until they are "
+            "rerun (to keep them, retrain teachers under a variant of their own: --variant).")

@@ -27,6 +27,8 @@ Schema (version 2; version-1 records lack ``settings``, ``inputs`` and the encod
                    "resumed_from": [int]},  # steps the run resumed after (checkpoints)
       "curve": [[step, dev score], ...],  # spaCy's ConsoleLogger.v3 JSONL, per evaluation
       "test": {...},          # spacy_kdseq.evaluation metrics (docs/evaluate.md)
+      "model_sha256": str | null,  # the saved model-best, as its students record it
+                                   # (null before the seventeenth session)
       "commit": str | null, "dirty": bool | null, "finished": str (UTC, ISO 8601),
       "machine": {"cpu": str, "cores": int, "torch_threads": int | null,
                   "gpu": str | null,                # the GPU it trained on (absent before)
@@ -74,7 +76,7 @@ def make_record(
     teacher_variant: Optional[str] = None, settings: Optional[Dict[str, Any]] = None,
     inputs: Optional[Dict[str, Dict[str, str]]] = None, encoder: str = V1_ENCODER,
     teacher_encoders: Optional[Dict[str, str]] = None, resumed_from: Optional[List[int]] = None,
-    earlier_machines: Optional[List[Dict[str, Any]]] = None,
+    earlier_machines: Optional[List[Dict[str, Any]]] = None, model_sha256: Optional[str] = None,
 ) -> Dict[str, Any]:
     """A run record (see the module docstring), stamped with the time it finished.
 
@@ -82,6 +84,7 @@ def make_record(
     attempt ran; `teacher_variant` and `teacher_encoders`, for students, who taught it;
     `resumed_from` the steps after which a killed run was resumed from its checkpoints
     (none: empty), and `earlier_machines` where the attempts before them ran.
+    `model_sha256` is the saved model-best's, as its students record it.
     """
     assert kind in KINDS, f"run kind {kind!r} is not one of {KINDS}"
     commit, dirty = code
@@ -93,7 +96,7 @@ def make_record(
         "inputs": {"corpus": dict(sorted((inputs or {}).get("corpus", {}).items())),
                    "teachers": dict(sorted((inputs or {}).get("teachers", {}).items()))},
         "training": {**training, "resumed_from": list(resumed_from or [])},
-        "curve": [list(point) for point in curve], "test": test,
+        "curve": [list(point) for point in curve], "test": test, "model_sha256": model_sha256,
         "commit": commit, "dirty": dirty,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine, "earlier_machines": list(earlier_machines or []),

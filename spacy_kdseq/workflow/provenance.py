@@ -80,9 +80,14 @@ def corpus_hashes(paths: Iterable[Path]) -> Dict[str, str]:
 def teacher_hashes(teachers: Mapping[str, str]) -> Dict[str, str]:
     """{lang: sha256 of the saved pipeline} of every teacher that exists."""
     return {
-        lang: _pipeline_digest(*_stamp(Path(path))) for lang, path in teachers.items()
+        lang: model_hash(Path(path)) for lang, path in teachers.items()
         if Path(path).exists()
     }
+
+
+def model_hash(model: Path) -> str:
+    """sha256 of a saved pipeline, as students record their teachers'."""
+    return _pipeline_digest(*_stamp(Path(model)))
 
 
 def teacher_encoders(teachers: Mapping[str, str]) -> Dict[str, str]:

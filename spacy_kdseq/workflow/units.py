@@ -14,6 +14,7 @@ interrupted (its record lists the steps it resumed from). The checkpoint goes on
 record is written. One unit is trained by one process at a time: a rerun takes over
 what a killed attempt left behind.
 """
+import json
 import shlex
 import shutil
 import time
@@ -28,6 +29,7 @@ import spacy
 import torch
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config
+from thinc.api import Config
 from wasabi import msg
 
 from ..crf import preload_compiled
@@ -149,8 +151,10 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
         wall = time.perf_counter() - start + resumption.seconds_before
         curve = read_curve(tmp / LOG_NAME)
         training = summarise_training(curve, _training_section(tmp), wall, unit.output / LOG_NAME)
+        _forget_log_path(tmp)
         test = _evaluate(unit, tmp / "model-best")
         replace_dir(tmp, unit.output)
+        model = provenance.model_hash(unit.output / "model-best")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -158,6 +162,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     started = tuple(resumption.notes.get("code", code))
     if started[0] != code[0]:
         msg.warn(Warnings.W441.format(owner=unit.label, now=code[0], then=started[0]))
+    _compare_with_recorded_model(unit, model)
     record = make_record(
         task=unit.task, kind=unit.kind, name=unit.name, variant=unit.variant, seed=unit.seed,
         train_langs=train_langs, overrides=unit.all_overrides(), training=training,
@@ -167,7 +172,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
         settings=settings, inputs=inputs,
         encoder=unit.encoder(),
         teacher_encoders=provenance.teacher_encoders(unit.teachers or {}),
-        resumed_from=resumption.resumed_from,
+        resumed_from=resumption.resumed_from, model_sha256=model,
     )
     write_json_atomic(unit.record, record)
     checkpoint.remove(checkpointing.path)
@@ -194,6 +199,33 @@ def _train(
     config = load_config(unit.config, overrides=overrides, interpolate=False)
     nlp = init_nlp(config, use_gpu=unit.gpu_id)
     return train_resumable(nlp, output, checkpointing, use_gpu=unit.gpu_id)
+
+
+def _compare_with_recorded_model(unit: TrainUnit, model: str) -> None:
+    """A unit rerun over its own record (its model was gone, e.g. on a fresh machine):
+    say whether it made the recorded model again, byte for byte. Students name their
+    teachers by sha256, so a teacher that differs makes their records stale (E431)."""
+    if not unit.record.exists():
+        return
+    before = json.loads(unit.record.read_text(encoding="utf8")).get("model_sha256")
+    if before is None:
+        return
+    if before == model:
+        msg.good(f"{unit.label}: the same model-best as its record's, byte for byte (sha256 {model[:12]})")
+    else:
+        msg.warn(Warnings.W442.format(owner=unit.label, record=unit.record, then=before[:12], now=model[:12]))
+
+
+def _forget_log_path(output: Path) -> None:
+    """Set `paths.log` to null in the configs the run saved. It named this attempt's
+    temporary folder, gone once the unit is done, and a random name in a model's config
+    would make a teacher retrained byte for byte hash differently from the recorded one
+    (students keep their teachers' sha256)."""
+    for path in (output / "config.cfg", output / "model-best" / "config.cfg", output / "model-last" / "config.cfg"):
+        if path.exists():
+            config = Config().from_disk(path, interpolate=False)
+            config["paths"]["log"] = None
+            config.to_disk(path)
 
 
 def _training_section(output: Path) -> Dict[str, Any]:

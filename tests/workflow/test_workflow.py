@@ -2,17 +2,20 @@
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from thinc.api import Config
 
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.workflow.backends import UnitsFailed, run_serial
 from spacy_kdseq.workflow.layout import knowledge_cache, teacher_model
 from spacy_kdseq.workflow.plan import pending, student_units, teacher_units
+from spacy_kdseq.workflow import provenance
 from spacy_kdseq.workflow import units as units_module
 from spacy_kdseq.workflow.annotation import annotate_teachers
 from spacy_kdseq.workflow.units import run_unit
@@ -250,6 +253,46 @@ def test_records_hold_what_made_the_run(root: Path) -> None:
         f"corpus/ner/{split}/{lang}.spacy" for split in ("dev", "test", "train") for lang in LANGS
     ]
     assert record["train_langs"] == LANGS
+
+
+def test_a_retrained_teacher_is_the_recorded_model_byte_for_byte(
+    shared_data: Path, tmp_path: Path, capsys
+) -> None:
+    """A teacher trained again (its model gone, as on a fresh machine) is the same model
+    file for file, so the students that recorded its sha256 stay valid: the saved configs
+    keep no path of the attempt's temporary folder. A retrain that differs says so (W442)."""
+    for split, suffix, limit in (("train", "train", 60), ("dev", "testa", 30), ("test", "testb", 30)):
+        out = tmp_path / "corpus" / "ner" / split / "es.spacy"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        convert_corpus(shared_data / "conll2002" / f"esp.{suffix}", out, "es", limit=limit)
+    units = teacher_units("ner", tmp_path, ["es"], [], overrides=TINY)
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        run_serial(units, run_unit, _label)
+        (unit,) = units
+        model = unit.output / "model-best"
+        first = json.loads(unit.record.read_text())["model_sha256"]
+        assert first == provenance.model_hash(model)
+        for saved in (unit.output / "model-last", model):
+            assert Config().from_disk(saved / "config.cfg", interpolate=False)["paths"]["log"] is None
+        shutil.rmtree(unit.output)
+        capsys.readouterr()
+        run_serial(pending(units, need_model=True), run_unit, _label)
+        assert "the same model-best as its record's, byte for byte" in capsys.readouterr().out
+        assert json.loads(unit.record.read_text())["model_sha256"] == first
+        _edit_record(unit.record, model_sha256="0" * 64)  # as if the recorded model were another
+        shutil.rmtree(unit.output)
+        run_serial(pending(units, need_model=True), run_unit, _label)
+        out = " ".join(capsys.readouterr().out.split())
+        assert "[W442] ner teacher es was trained again and its model-best differs" in out
+        assert "(sha256 000000000000… →" in out and "(E431)" in out
+    finally:
+        os.chdir(cwd)
+
+
+def _edit_record(path: Path, **changes) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
 def test_a_new_seed_must_match_its_rows_records(root: Path) -> None:
