@@ -1,5 +1,6 @@
 """The Markdown report: main and zero-shot tables, verdicts, training cost, variants, runs."""
 import statistics
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -39,9 +40,10 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
     lines += ["", "## Verdicts", ""] + verdicts(report)
     lines += ["", "## Training cost", ""] + _cost_table(report.rows)
     lines += ["", "## Size and speed", ""] + _speed_table(report)
-    for variant, rows in report.variants.items():
+    for variant, own_rows in report.variants.items():
+        rows = _with_shared_baseline(own_rows, report, variant)
         lines += ["", f"## Variant `{variant}`", "",
-                  f"{encoders(rows)}. Chosen between on dev (the mean best dev score of "
+                  f"{encoders(own_rows)}. Chosen between on dev (the mean best dev score of "
                   "training); test shown beside it.", ""]
         lines += _variant_table(rows, report)
         # the paper's table shape for a variant too: per language, and zero-shot
@@ -51,6 +53,19 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
             lines += ["", "Zero-shot:", ""] + _score_table(zero_rows, report.zero_shot, report, zero=True)
     lines += ["", "## Runs", ""] + _runs_table(report)
     return "\n".join(lines) + "\n"
+
+
+def _with_shared_baseline(rows: Sequence[Row], report: ReportData, variant: str) -> List[Row]:
+    """A variant's rows, with the baseline its KD students share when they have none of
+    their own (students of a teacher variant): the paper's table shape, teachers,
+    baseline, KD, in one table. The shared row is labelled with its variant."""
+    base = report.baseline(variant)
+    if base is None or base.variant == variant:
+        return list(rows)
+    owner = "default" if base.variant == DEFAULT_VARIANT else f"`{base.variant}`"
+    shared = replace(base, label=f"{base.label} ({owner})")
+    teachers = [r for r in rows if r.kind != "student"]
+    return [*teachers, shared, *(r for r in rows if r.kind == "student")]
 
 
 def _score_table(rows: Sequence[Row], langs: Sequence[str], report: ReportData, zero: bool) -> List[str]:

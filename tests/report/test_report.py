@@ -113,11 +113,17 @@ def test_a_teacher_variant_shares_the_default_baseline(results: Path) -> None:
             "students' best, Structure: dev picks these teachers' students.") in text
     assert "**w64t**: best KD method on dev is Posterior (1 seed): Avg 80.00 vs the baseline's (the `w64` one" in text
     assert "**w32t**" not in text
-    table = render_markdown(data).split("## Variant `t192`")[1]
-    assert "| Teachers | 2 |" in table and "| Posterior | 2 |" in table
+    text = render_markdown(data)
+    table = text.split("## Variant `t192`")[1].split("\n## ")[0]
+    # the paper's shape in one table: teachers, the baseline they share (named), KD
+    assert [line.split(" | ")[:2] for line in table.splitlines()[6:9]] == [
+        ["| Teachers", "2"], ["| Baseline (default)", "2"], ["| Posterior", "2"]]
+    assert "| Baseline (default) | 2 | 91.00 ± 1.41 | 71.00 ± 1.41 | 81.00 ± 1.41 |" in table
     # each row's training cost: the mean wall time of its runs (120 s each here)
     assert table.splitlines()[4].endswith("| minutes / run |")
-    assert all(line.endswith("| 2.0 |") for line in table.splitlines()[6:8])
+    assert all(line.endswith("| 2.0 |") for line in table.splitlines()[6:9])
+    assert "| Baseline (`w64`) | 1 |" in text.split("## Variant `w64t`")[1].split("\n## ")[0]
+    assert "Baseline" not in text.split("## Variant `w32t`")[1].split("\n## ")[0]
 
 
 def test_a_teacher_variant_inside_the_dev_spread_is_a_tie(results: Path) -> None:
