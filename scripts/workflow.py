@@ -367,8 +367,8 @@ def _annotate(
     _show(f"python -m spacy kdseq annotate configs/student-{task}.cfg "
           f"--paths.train {root / 'corpus' / task / 'train'} --backend {backend['backend']}")
     try:
-        annotate_teachers(task, root, teachers, teacher_variant=_teacher_variant(teacher_variant, encoder), gpu_id=gpu_id,
-                          check=check, **backend)
+        annotate_teachers(task, root, teachers, teacher_variant=_teacher_variant(teacher_variant, encoder),
+                          gpu_id=gpu_id, check=check, **backend)
     except (UnitsFailed, KDSeqError) as err:
         msg.fail(str(err), exits=1)
 

@@ -221,7 +221,8 @@ def _forget_log_path(output: Path) -> None:
     temporary folder, gone once the unit is done, and a random name in a model's config
     would make a teacher retrained byte for byte hash differently from the recorded one
     (students keep their teachers' sha256)."""
-    for path in (output / "config.cfg", output / "model-best" / "config.cfg", output / "model-last" / "config.cfg"):
+    for folder in (output, output / "model-best", output / "model-last"):
+        path = folder / "config.cfg"
         if path.exists():
             config = Config().from_disk(path, interpolate=False)
             config["paths"]["log"] = None
