@@ -29,7 +29,6 @@ import spacy
 import torch
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config
-from thinc.api import Config
 from wasabi import msg
 
 from ..crf import preload_compiled
@@ -224,7 +223,7 @@ def _forget_log_path(output: Path) -> None:
     for folder in (output, output / "model-best", output / "model-last"):
         path = folder / "config.cfg"
         if path.exists():
-            config = Config().from_disk(path, interpolate=False)
+            config = load_config(path, interpolate=False)
             config["paths"]["log"] = None
             config.to_disk(path)
 
