@@ -55,6 +55,8 @@ RECORD_VERSION = 2
 KINDS = ("teacher", "student", "spacy")
 SPACY_XX = "xx"
 DEFAULT_VARIANT = "default"
+# The student method that learns from no teacher.
+BASELINE = "none"
 # The encoder of every version-1 record: only CNN (tok2vec) pipelines were recorded then.
 V1_ENCODER = "cnn"
 # Settings that differ between the runs of one row by design: the seed, and where each
@@ -155,6 +157,11 @@ def gpu_of(record: Dict[str, Any]) -> Optional[str]:
     return (record.get("machine") or {}).get("gpu")
 
 
+def is_taught(record: Dict[str, Any]) -> bool:
+    """Whether the record's run learnt from teachers: a KD student, not the baseline."""
+    return record["kind"] == "student" and record["name"] != BASELINE
+
+
 def teacher_variant_of(record: Dict[str, Any]) -> str:
     """Whose teachers taught a student (records from before teacher variants: the default)."""
     return record.get("teacher_variant", DEFAULT_VARIANT)
@@ -175,12 +182,11 @@ def row_conflicts(records: Sequence[Dict[str, Any]]) -> List[str]:
 
     differ("record version", lambda r: min(int(r.get("version", 1)), RECORD_VERSION))
     differ("encoder", encoder_of)
-    # Only a KD student reads teachers: a baseline's record written before that was so may
-    # name the teacher models that were on disk while it trained, which say nothing of it.
-    taught = first["kind"] == "student" and first["name"] != "none"
-    if first["kind"] == "student":
-        differ("teachers", teacher_variant_of)
+    # Only a KD student reads teachers: a baseline's record may name a teacher variant, or
+    # (written before that was so) the teacher models on disk, which say nothing of it.
+    taught = is_taught(first)
     if taught:
+        differ("teachers", teacher_variant_of)
         differ("teacher encoders", lambda r: r.get("teacher_encoders", {}))
     if not per_language(first):
         differ("training languages", lambda r: sorted(r["train_langs"]))

@@ -209,10 +209,12 @@ def _differences(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> 
     """How `record` was made otherwise than `unit` would run: settings, teachers, languages,
     encoder. For another run of the row (`same_run` false) the per-run keys are ignored."""
     details = []
+    # A baseline reads no teacher: whose knowledge cache it was pointed at says nothing of it.
+    ignored = set() if _taught(unit) else {"distillation.cache_dir"}
     if record.get("version", 1) >= 2:
         recorded = record.get("settings", {})
         wanted = unit.settings()
-        keys = set(recorded) | set(wanted)
+        keys = (set(recorded) | set(wanted)) - ignored
         changed = sorted(k for k in keys if recorded.get(k) != wanted.get(k)
                          and (same_run or not run_record.is_per_run_key(k)))
         details += [f"{k}: {recorded.get(k)!r} → {wanted.get(k)!r}" for k in changed]
@@ -223,13 +225,13 @@ def _differences(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> 
         wanted = json.loads(json.dumps(unit.all_overrides(), sort_keys=True, default=str))
         config = _flat_config(unit.config)
         changed = sorted(
-            key for key in set(recorded) | set(wanted)
+            key for key in (set(recorded) | set(wanted)) - ignored
             if recorded.get(key, config.get(key)) != wanted.get(key, config.get(key))
             and (same_run or not run_record.is_per_run_key(key))
         )
         details += [f"{k}: {recorded.get(k, config.get(k))!r} → {wanted.get(k, config.get(k))!r}"
                     for k in changed]
-    if unit.kind == "student":
+    if _taught(unit):
         taught_by = run_record.teacher_variant_of(record)
         if taught_by != unit.teacher_variant:
             details.append(f"teachers: {taught_by!r} → {unit.teacher_variant!r}")
@@ -239,6 +241,10 @@ def _differences(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> 
             details.append(f"training languages: {sorted(record.get('train_langs', []))} → "
                            f"{sorted(wanted_langs)}")
     return ", ".join(details)
+
+
+def _taught(unit: TrainUnit) -> bool:
+    return unit.kind == "student" and unit.name != run_record.BASELINE
 
 
 def _changed_inputs(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> str:

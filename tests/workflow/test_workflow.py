@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from thinc.api import Config
 
+from spacy_kdseq import run_record
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.workflow.backends import UnitsFailed, run_serial
 from spacy_kdseq.workflow.layout import knowledge_cache, teacher_model
@@ -136,6 +137,26 @@ def test_an_override_equal_to_the_config_is_the_same_run(root: Path) -> None:
     # configs/student-ner.cfg says dropout = 0.1 and patience = 1600
     same = _students(root, ["none"], [0], **{"training.dropout": 0.1, "training.patience": 1600})
     assert pending(same) == []
+
+
+def test_a_baseline_is_the_same_run_whoever_the_teachers(root: Path) -> None:
+    """Method `none` reads no teacher: naming other teachers neither refuses its record nor
+    splits its report row."""
+    run_serial(_students(root, ["none"], [0]), run_unit, _label)
+    (elsewhere,) = student_units("ner", root, LANGS, [], ["none"], [0], overrides=TINY, teacher_variant="w32")
+    assert elsewhere.overrides["distillation.cache_dir"].endswith("ner-teachers-w32")
+    assert pending([elsewhere]) == []
+    (seed_3,) = student_units("ner", root, LANGS, [], ["none"], [3], overrides=TINY, teacher_variant="w32")
+    run_serial([seed_3], run_unit, _label)
+    records = [json.loads((root / "results" / "ner" / "students" / "none" / f"seed-{seed}.json").read_text())
+               for seed in (0, 3)]
+    assert [record["teacher_variant"] for record in records] == ["default", "w32"]
+    assert run_record.row_conflicts(records) == []
+    # A KD student is another matter: its teachers are what it learnt.
+    (taught,) = student_units("ner", root, LANGS, [], ["posterior"], [0], overrides=TINY, teacher_variant="w32")
+    run_serial(_students(root, ["posterior"], [0]), run_unit, _label)
+    with pytest.raises(ValueError, match=r"E405.*teachers: 'default' → 'w32'"):
+        pending([taught])
 
 
 def test_teacher_variants_teach_their_own_students(root: Path) -> None:
