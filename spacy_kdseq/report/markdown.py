@@ -127,7 +127,7 @@ def verdicts(report: ReportData) -> List[str]:
             f"the baseline's{shared} {fmt(b)} ({_seeds(b.n)}), a gain of {100 * gain:+.2f}; the larger std is "
             f"{100 * margin:.2f}. Beats the baseline by more than its spread: "
             f"**{'yes' if met else 'no'}**" + ("" if b.n > 1 and k.n > 1 else " (needs ≥ 2 seeds each)") + "."
-            + _teacher_choice(report, kd, base.variant, owner)
+            + _teacher_gap(report, kd, k) + _teacher_choice(report, kd, base.variant, owner)
         )
     kd = best_kd(report)
     k = kd.average(langs, metric) if kd else None
@@ -178,6 +178,15 @@ def _teachers_of(report: ReportData, kd: Row) -> Optional[Row]:
         return None
     (teacher_variant,) = taught_by
     return next((r for r in report.variant_rows(teacher_variant) if r.kind == "teacher" and r.per_language), None)
+
+
+def _teacher_gap(report: ReportData, kd: Row, k: Cell) -> str:
+    """How far the student is from the teachers that taught it (the paper: 1.6–2.0 below)."""
+    teachers = _teachers_of(report, kd)
+    t = teachers.average(report.languages, report.metric) if teachers is not None else None
+    if t is None:
+        return ""
+    return f" Against its teachers' Avg {fmt(t)}: {100 * (k.mean - t.mean):+.2f}."
 
 
 def _teacher_choice(report: ReportData, kd: Row, owner_variant: str, owner: str) -> str:
