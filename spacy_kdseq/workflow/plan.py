@@ -85,7 +85,7 @@ def student_units(
                 # The baseline learns from no teacher: it reads none, so its record names
                 # none (not whichever teacher models happen to be on disk).
                 seed=seed, variant=variant, overrides=settings,
-                teachers=teachers if method != "none" else {},
+                teachers=teachers if method != run_record.BASELINE else {},
                 teacher_variant=teacher_variant, gpu_id=gpu_id,
             ))
     return units
@@ -244,7 +244,7 @@ def _differences(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> 
 
 
 def _taught(unit: TrainUnit) -> bool:
-    return unit.kind == "student" and unit.name != run_record.BASELINE
+    return run_record.is_taught({"kind": unit.kind, "name": unit.name})
 
 
 def _changed_inputs(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> str:
