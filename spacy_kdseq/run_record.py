@@ -157,9 +157,9 @@ def gpu_of(record: Dict[str, Any]) -> Optional[str]:
     return (record.get("machine") or {}).get("gpu")
 
 
-def is_taught(record: Dict[str, Any]) -> bool:
-    """Whether the record's run learnt from teachers: a KD student, not the baseline."""
-    return record["kind"] == "student" and record["name"] != BASELINE
+def is_taught(kind: str, name: str) -> bool:
+    """Whether a run of `kind` and `name` learns from teachers: a KD student, not the baseline."""
+    return kind == "student" and name != BASELINE
 
 
 def teacher_variant_of(record: Dict[str, Any]) -> str:
@@ -184,7 +184,7 @@ def row_conflicts(records: Sequence[Dict[str, Any]]) -> List[str]:
     differ("encoder", encoder_of)
     # Only a KD student reads teachers: a baseline's record may name a teacher variant, or
     # (written before that was so) the teacher models on disk, which say nothing of it.
-    taught = is_taught(first)
+    taught = is_taught(first["kind"], first["name"])
     if taught:
         differ("teachers", teacher_variant_of)
         differ("teacher encoders", lambda r: r.get("teacher_encoders", {}))

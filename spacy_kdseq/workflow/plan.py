@@ -244,7 +244,7 @@ def _differences(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> 
 
 
 def _taught(unit: TrainUnit) -> bool:
-    return run_record.is_taught({"kind": unit.kind, "name": unit.name})
+    return run_record.is_taught(unit.kind, unit.name)
 
 
 def _changed_inputs(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> str:
