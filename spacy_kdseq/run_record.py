@@ -29,7 +29,10 @@ Schema (version 2; version-1 records lack ``settings``, ``inputs`` and the encod
       "test": {...},          # spacy_kdseq.evaluation metrics (docs/evaluate.md)
       "model_sha256": str | null,  # the saved model-best, as its students record it
                                    # (null before the seventeenth session)
-      "commit": str | null, "dirty": bool | null, "finished": str (UTC, ISO 8601),
+      "commit": str | null, "dirty": bool | null,  # dirty: tracked code (not a run
+                                   # record) differed from the commit (records before the
+                                   # twentieth session also counted changed records)
+      "finished": str (UTC, ISO 8601),
       "machine": {"cpu": str, "cores": int, "torch_threads": int | null,
                   "gpu": str | null,                # the GPU it trained on (absent before)
                   "versions": {package: version}},  # wall times compare on one machine only

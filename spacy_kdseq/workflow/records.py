@@ -46,15 +46,22 @@ def summarise_training(
     }
 
 
+# Run records are what the workflow writes into the checkout it runs in (results/ under
+# ROOT, tracked so that they are committed): one run's record must not make the next run's
+# code count as changed.
+_NOT_CODE = ":(top,exclude,glob)**/results/**/*.json"
+
+
 def git_state(cwd: Optional[Path] = None) -> Tuple[Optional[str], Optional[bool]]:
-    """(commit, dirty) of the checkout the run came from; (None, None) outside git."""
+    """(commit, dirty) of the checkout the run came from; (None, None) outside git. Dirty:
+    a tracked file other than a run record differs from the commit."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-            capture_output=True, text=True, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)", _NOT_CODE],
+            cwd=cwd, capture_output=True, text=True, check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None, None
