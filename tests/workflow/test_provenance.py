@@ -1,5 +1,10 @@
 """Where a run came from: the encoder a saved pipeline names, the machine and the code state."""
+import subprocess
+
+import torch
+
 from spacy_kdseq.workflow.provenance import pipeline_encoder
+from spacy_kdseq.workflow.records import git_state, machine_info
 
 # As `spacy train` saves a transformer pipeline's config: the model's name refers to
 # [paths], it is not written out.
@@ -32,10 +37,6 @@ def test_pipeline_encoder_of_a_cnn_pipeline(tmp_path):
 
 
 def test_the_machine_names_the_gpu_only_when_a_run_used_one(monkeypatch) -> None:
-    import torch
-
-    from spacy_kdseq.workflow.records import machine_info
-
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: f"Test GPU {index}")
     assert machine_info(1)["gpu"] is None
@@ -45,15 +46,11 @@ def test_the_machine_names_the_gpu_only_when_a_run_used_one(monkeypatch) -> None
 
 
 def _git(repo, *args: str) -> None:
-    import subprocess
-
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo,
                    check=True, capture_output=True)
 
 
 def test_a_checkout_is_dirty_for_changed_code_not_for_changed_run_records(tmp_path) -> None:
-    from spacy_kdseq.workflow.records import git_state
-
     record = tmp_path / "results" / "pos" / "teachers" / "en.json"
     record.parent.mkdir(parents=True)
     record.write_text("{}", encoding="utf8")
@@ -74,6 +71,4 @@ def test_a_checkout_is_dirty_for_changed_code_not_for_changed_run_records(tmp_pa
 
 
 def test_outside_git_the_code_state_is_unknown(tmp_path) -> None:
-    from spacy_kdseq.workflow.records import git_state
-
     assert git_state(tmp_path) == (None, None)
