@@ -24,7 +24,9 @@ from spacy_kdseq.workflow.units import run_unit
 from .test_workflow import LANGS, REPO, TINY, _label, _students, root  # noqa: F401 (fixture)
 
 ray = pytest.importorskip("ray")
-RAY = str(Path(sys.executable).parent / "ray")  # the `ray` command installed with the package
+# the `ray` command, run by this interpreter (its script need not sit beside it, as in a venv
+# over a base interpreter that holds ray)
+RAY = [sys.executable, "-c", "from ray.scripts.scripts import main; main()"]
 
 
 def run_or_die(unit):
@@ -96,14 +98,14 @@ def ray_head(tmp_path: Path):
     """A Ray head on the loopback address, started as `ray start --head` would be; stopped after."""
     address = f"127.0.0.1:{_free_port()}"
     head = subprocess.Popen(
-        [RAY, "start", "--head", "--block",
+        [*RAY, "start", "--head", "--block",
          "--node-ip-address", "127.0.0.1", "--port", address.split(":")[1], "--num-cpus", "2",
          "--num-gpus", "0", "--include-dashboard", "false", "--disable-usage-stats"],
         stdout=(tmp_path / "head.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         deadline = time.time() + 120
-        while subprocess.run([RAY, "status", "--address", address], capture_output=True).returncode != 0:
+        while subprocess.run([*RAY, "status", "--address", address], capture_output=True).returncode != 0:
             if head.poll() is not None or time.time() > deadline:
                 pytest.fail(f"the Ray head did not start:\n{(tmp_path / 'head.log').read_text()}")
             time.sleep(2)
