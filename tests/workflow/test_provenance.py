@@ -1,5 +1,6 @@
 """Where a run came from: the encoder a saved pipeline names, the machine and the code state."""
 import subprocess
+from pathlib import Path
 
 import torch
 
@@ -45,7 +46,7 @@ def test_the_machine_names_the_gpu_only_when_a_run_used_one(monkeypatch) -> None
     assert machine_info(1, gpu_id=0)["gpu"] == "GPU 0"
 
 
-def _git(repo, *args: str) -> None:
+def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo,
                    check=True, capture_output=True)
 
