@@ -30,13 +30,6 @@ def flatten(config: Mapping[str, Any]) -> Dict[str, Any]:
     return flat
 
 
-def run_settings(config: Path, overrides: Mapping[str, Any]) -> Dict[str, Any]:
-    """The run's whole config with its overrides, uninterpolated, as `section.key` paths."""
-    from spacy.util import load_config
-
-    return flatten(load_config(config, overrides=dict(overrides), interpolate=False))
-
-
 def config_encoder(config: Path, overrides: Mapping[str, Any]) -> str:
     """The encoder a config trains: its transformer's model name, or "cnn" (spaCy's tok2vec)."""
     from spacy.util import load_config

@@ -29,6 +29,7 @@ import spacy
 import torch
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config
+from thinc.api import Config
 from wasabi import msg
 
 from ..crf import preload_compiled
@@ -107,7 +108,22 @@ class TrainUnit:
 
     def settings(self) -> Dict[str, Any]:
         """The run's whole config as it will train (uninterpolated), by `section.key`."""
-        return provenance.run_settings(self.config, self.all_overrides())
+        return provenance.flatten(self.run_config(self.all_overrides()))
+
+    def run_config(self, overrides: Dict[str, Any]) -> Config:
+        """The unit's config with `overrides`, uninterpolated, as it trains: a student's
+        teachers are exactly this run's, whatever the config lists by default."""
+        config = load_config(self.config, overrides=overrides, interpolate=False)
+        if self.kind != "student":
+            return config
+        teachers = dict(self.teachers or {})
+        if isinstance(config.get("paths", {}).get("teachers"), dict):
+            # Named once, under paths: the saved config then says which teachers taught
+            # the student, and `--paths.teachers.<lang>` still reaches the distillation.
+            config["paths"]["teachers"] = teachers
+            teachers = {lang: f"${{paths.teachers.{lang}}}" for lang in teachers}
+        config["distillation"]["teachers"] = teachers
+        return config
 
     def all_overrides(self) -> Dict[str, Any]:
         """Every config override of the run except the temporary log path."""
@@ -185,18 +201,14 @@ def _train(
     training loop made resumable."""
     setup_device(unit.gpu_id)
     if unit.kind == "student":
-        config = load_config(unit.config, overrides=overrides, interpolate=False)
-        # Exactly this run's teachers, whatever the config lists by default.
-        config["distillation"]["teachers"] = dict(unit.teachers or {})
         path = output / "config.cfg"
-        config.to_disk(path)
+        unit.run_config(overrides).to_disk(path)
         nlp, prepared = init_student(path, use_gpu=unit.gpu_id)
         try:
             return train_resumable(nlp, output, checkpointing, use_gpu=unit.gpu_id)
         finally:
             unhook_student(nlp, prepared)
-    config = load_config(unit.config, overrides=overrides, interpolate=False)
-    nlp = init_nlp(config, use_gpu=unit.gpu_id)
+    nlp = init_nlp(unit.run_config(overrides), use_gpu=unit.gpu_id)
     return train_resumable(nlp, output, checkpointing, use_gpu=unit.gpu_id)
 
 

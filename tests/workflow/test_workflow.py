@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from spacy.util import load_config
 from thinc.api import Config
 
 from spacy_kdseq import run_record
@@ -183,8 +184,18 @@ def test_teacher_variants_teach_their_own_students(root: Path) -> None:
     student = json.loads(unit.record.read_text())
     assert student["teacher_variant"] == "w48" and student["variant"] == "t48"
     assert student["teacher_encoders"] == {"es": "cnn", "nl": "cnn"} and sorted(student["inputs"]["teachers"]) == LANGS
-    saved = (unit.output / "model-best" / "config.cfg").read_text()
-    assert "teachers-w48" in saved and "ner-teachers-w48" in saved
+    saved = load_config(unit.output / "model-best" / "config.cfg", interpolate=False)
+    assert saved["paths"]["teachers"] == teachers and "ner-teachers-w48" in saved.to_str()
+    assert saved["distillation"]["teachers"] == {lang: f"${{paths.teachers.{lang}}}" for lang in LANGS}
+    # The record names the teachers that taught, not the config's default ones…
+    assert {k: v for k, v in student["settings"].items() if k.startswith("paths.teachers.")} == {
+        f"paths.teachers.{lang}": path for lang, path in teachers.items()}
+    assert pending([unit]) == []
+    # …and one that named the default teachers (as before they were named) is still the
+    # unit's own: teachers are known by their content and variant, not by their folders.
+    stale_names = {**student, "settings": {**student["settings"], **{
+        f"paths.teachers.{lang}": f"training/ner/teachers/{lang}/model-best" for lang in LANGS}}}
+    unit.record.write_text(json.dumps(stale_names))
     assert pending([unit]) == []
     # The same student record must not pass for one taught by the default teachers…
     (default_taught,) = student_units("ner", root, LANGS, [], ["posterior"], [0], overrides=TINY, variant="t48")
