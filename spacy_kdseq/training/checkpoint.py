@@ -26,7 +26,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy
 from thinc.api import Config
@@ -53,6 +53,8 @@ class Checkpointing:
     notes: JSON-able facts of the first attempt, handed back to every later one.
     attempt: JSON-able facts of this attempt (its machine, say); a checkpoint keeps those
     of every attempt up to it, and the loop hands them back in order.
+    unrelated: prefixes of identity keys that do not tell runs apart, on either side
+    (e.g. ``config.paths.teachers.`` where `identity` holds the teachers' content).
     """
 
     path: Path
@@ -62,6 +64,7 @@ class Checkpointing:
     identity: Mapping[str, Any] = field(default_factory=dict)
     notes: Mapping[str, Any] = field(default_factory=dict)
     attempt: Mapping[str, Any] = field(default_factory=dict)
+    unrelated: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -111,7 +114,7 @@ def load(checkpointing: Checkpointing, identity: Dict[str, Any]) -> Optional[Sav
         raise damaged(checkpointing, repr(err)) from None
     if found != owner:
         raise KDSeqError(Errors.E440.format(path=path, found=found, owner=owner))
-    changes = _changes(values, identity)
+    changes = _changes(values, identity, checkpointing.unrelated)
     if changes:
         warnings.warn(Warnings.W440.format(path=path, owner=owner, changes=changes), UserWarning)
         remove(path)
@@ -169,13 +172,15 @@ def damaged(checkpointing: Checkpointing, err: str) -> KDSeqError:
     return KDSeqError(Errors.E441.format(path=checkpointing.path, err=err, owner=checkpointing.owner))
 
 
-def _changes(values: Dict[str, Any], identity: Dict[str, Any]) -> str:
-    """How a checkpoint's identity differs from the run's ('' if it does not)."""
+def _changes(values: Dict[str, Any], identity: Dict[str, Any], unrelated: Tuple[str, ...] = ()) -> str:
+    """How a checkpoint's identity differs from the run's ('' if it does not), keys
+    starting with an `unrelated` prefix aside."""
     if values.get("format") != FORMAT_VERSION:
         return f"checkpoint format {values.get('format')!r}, this version reads {FORMAT_VERSION}"
     saved = values.get("identity", {})
     changed: List[str] = sorted(
-        key for key in set(saved) | set(identity) if saved.get(key) != identity.get(key)
+        key for key in set(saved) | set(identity)
+        if saved.get(key) != identity.get(key) and not key.startswith(unrelated)
     )
     shown = [
         f"{key}: {_short(saved.get(key))} → {_short(identity.get(key))}" for key in changed[:6]

@@ -15,10 +15,9 @@ from .. import run_record
 from ..errors import Errors, KDSeqError, Warnings
 from .layout import knowledge_cache, run_paths, teacher_model
 from .provenance import flatten
-from .units import TrainUnit
+from .units import TEACHER_PATH_KEYS, TrainUnit
 
 SPACY_XX = "xx"
-_TEACHER_PATHS = ("paths.teachers.", "distillation.teachers.")
 
 
 def _test_files(root: Path, task: str, langs: Sequence[str]) -> tuple:
@@ -215,8 +214,8 @@ def _differences(unit: TrainUnit, record: Dict[str, Any], *, same_run: bool) -> 
     if record.get("version", 1) >= 2:
         recorded = record.get("settings", {})
         wanted = unit.settings()
-        # Where the teachers lie says nothing: their content (E431) and variant (below) do.
-        keys = {k for k in (set(recorded) | set(wanted)) - ignored if not k.startswith(_TEACHER_PATHS)}
+        # Teachers are compared by content (E431) and variant (below), not by folder.
+        keys = {k for k in (set(recorded) | set(wanted)) - ignored if not k.startswith(TEACHER_PATH_KEYS)}
         changed = sorted(k for k in keys if recorded.get(k) != wanted.get(k)
                          and (same_run or not run_record.is_per_run_key(k)))
         details += [f"{k}: {recorded.get(k)!r} → {wanted.get(k)!r}" for k in changed]

@@ -52,6 +52,9 @@ preload_compiled()
 LOG_NAME = "train-log.jsonl"
 # Set on a student whose corpus folder holds more languages than the unit trains on.
 LANGUAGES_KEY = "corpora.train.languages"
+# Where a student's teachers lie: a unit knows its teachers by content (`inputs`) and
+# variant, so neither a record nor a checkpoint is another run's for naming other folders.
+TEACHER_PATH_KEYS = ("paths.teachers.", "distillation.teachers.")
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
         checkpoint_path(unit.output), unit.label, every_seconds=unit.checkpoint_seconds,
         every_steps=unit.checkpoint_steps, identity={"inputs": inputs}, notes={"code": list(code)},
         attempt={"machine": machine},
+        unrelated=tuple(f"config.{key}" for key in TEACHER_PATH_KEYS),
     )
     _remove_partials(unit.output)
     tmp = unit.output.parent / f".{unit.output.name}.partial-{uuid.uuid4().hex[:8]}"

@@ -198,6 +198,24 @@ def test_a_stale_checkpoint_is_discarded(root: Path, monkeypatch) -> None:
     assert record["training"]["resumed_from"] == [] and _leftovers(unit) == []
 
 
+def test_a_student_resumes_with_its_teachers_moved(root: Path, monkeypatch) -> None:
+    """Teachers are known by content: the same teachers in another folder (or a checkpoint
+    that named the config's default teachers' folders, as before) resume the run."""
+    (unit,) = student_units("ner", root, ["es"], [], ["posterior"], [0], overrides=RESUMED, variant="moved")
+    unit = dataclasses.replace(unit, checkpoint_steps=5)
+    _interrupt_after_first_checkpoint(unit, monkeypatch)
+    state = checkpoint_path(unit.output) / "step-000000004" / "state.json"
+    values = json.loads(state.read_text())
+    assert values["identity"]["config.paths.teachers.es"] == unit.teachers["es"]
+    values["identity"]["config.paths.teachers.es"] = "training/ner/teachers/es/model-best"
+    state.write_text(json.dumps(values))
+    moved = root / "moved-teachers" / "es"
+    shutil.copytree(unit.teachers["es"], moved)
+    record = run_unit(dataclasses.replace(unit, teachers={"es": str(moved)}))
+    assert record["training"]["resumed_from"] == [4], "not stale (W440)"
+    assert record["settings"]["paths.teachers.es"] == str(moved)
+
+
 def test_another_units_checkpoint_is_refused(root: Path, monkeypatch) -> None:
     unit = _teacher(root, "mine", **{"training.max_steps": 6})
     _interrupt_after_first_checkpoint(unit, monkeypatch)
