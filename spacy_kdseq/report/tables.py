@@ -7,12 +7,11 @@ the mean and std over runs of each run's macro average. Only runs of the "defaul
 variant make the main tables; other variants (smaller students, tuning runs) get
 tables of their own, with the dev scores that choose between them.
 """
-import json
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..distill.methods import METHODS
 from ..errors import Errors, KDSeqError
@@ -20,6 +19,8 @@ from ..run_record import DEFAULT_VARIANT, check_row, gpu_of, is_per_run_key, rea
 
 _METRIC_NAMES = {"ents_f": "NER F1", "pos_acc": "UPOS accuracy", "tag_acc": "tag accuracy"}
 _SPACY_COMPONENT = {"ner": "ner", "pos": "morphologizer"}
+# A setting a version-1 record neither overrode nor kept (it kept no whole config).
+_UNKNOWN = object()
 
 
 @dataclass
@@ -147,10 +148,11 @@ class ReportData:
             record.get("teacher_variant", DEFAULT_VARIANT) == DEFAULT_VARIANT for record in taught
         ):
             return None
-        wanted = {_student_settings(record) for record in taught}
         for other in [DEFAULT_VARIANT, *self.variants]:
             base = next((r for r in self.students(other) if r.name == "none"), None)
-            if base is not None and wanted <= {_student_settings(record) for record in base.records}:
+            if base is not None and all(
+                any(_made_alike(record, own) for own in base.records) for record in taught
+            ):
                 return base
         return None
 
@@ -186,13 +188,24 @@ def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = Non
     return ReportData(task, metric, langs, zero_shot, rows, dict(sorted(by_variant.items())))
 
 
-def _student_settings(record: dict) -> str:
-    """A student run's overrides, less those that differ between methods, seeds and
-    teachers. Overrides, not the whole config: version-1 records keep nothing else, and
-    a version-2 student (e.g. taught by e5 teachers) shares a version-1 baseline."""
-    overrides = {k: v for k, v in record["overrides"].items()
-                 if not is_per_run_key(k) and k != "distillation.method"}
-    return json.dumps(overrides, sort_keys=True)
+def _made_alike(a: dict, b: dict) -> bool:
+    """Whether two student runs were made alike but for method, seed and teachers.
+
+    Their overrides are compared key by key; a key only one of them overrides is read
+    from the other's whole config, which version-2 records keep (`settings`): the same
+    value given or defaulted is the same run. Version-1 records keep nothing but their
+    overrides, so a key they do not override does not match. A version-2 student (e.g.
+    taught by e5 teachers) thus shares a version-1 baseline made the same way.
+    """
+    keys = {key for key in (*a["overrides"], *b["overrides"])
+            if not is_per_run_key(key) and key != "distillation.method"}
+    return all(_setting(a, key) is not _UNKNOWN and _setting(a, key) == _setting(b, key) for key in keys)
+
+
+def _setting(record: dict, key: str) -> Any:
+    if key in record["overrides"]:
+        return record["overrides"][key]
+    return record.get("settings", {}).get(key, _UNKNOWN)
 
 
 def _row_name(kind: str, name: str) -> str:

@@ -408,6 +408,16 @@ def test_cnn_students_of_e5_teachers_share_the_recorded_cnn_baseline(results: Pa
                 {"en": 0.97, "ta": 0.85, "de": 0.5}, seed=seed, variant="te5", teacher_variant="e5")
     data = load_report_data(results, ["en", "ta"])
     assert data.baseline("te5") is data.baseline() and data.baseline().variant == "default"
+    # A setting the baseline overrode and the student left at the config's own value is
+    # the same setting; another value, or one a version-1 record cannot tell, is not.
+    for seed in (0, 1):
+        _edit(results / f"students-te5/posterior/seed-{seed}.json", overrides={})
+    assert load_report_data(results, ["en", "ta"]).baseline("te5").variant == "default"
+    for changes in ({"settings.training.patience": 30},
+                    {"overrides": {"training.patience": 20, "training.dropout": 0.1}}):
+        for seed in (0, 1):
+            _edit(results / f"students-te5/posterior/seed-{seed}.json", **changes)
+        assert load_report_data(results, ["en", "ta"]).baseline("te5") is None
 
 
 def test_e5_variant_names_are_the_ones_the_report_reads() -> None:
