@@ -172,7 +172,7 @@ def damaged(checkpointing: Checkpointing, err: str) -> KDSeqError:
     return KDSeqError(Errors.E441.format(path=checkpointing.path, err=err, owner=checkpointing.owner))
 
 
-def _changes(values: Dict[str, Any], identity: Dict[str, Any], unrelated: Tuple[str, ...] = ()) -> str:
+def _changes(values: Dict[str, Any], identity: Dict[str, Any], unrelated: Tuple[str, ...]) -> str:
     """How a checkpoint's identity differs from the run's ('' if it does not), keys
     starting with an `unrelated` prefix aside."""
     if values.get("format") != FORMAT_VERSION:
