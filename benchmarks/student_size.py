@@ -31,7 +31,7 @@ from spacy.util import load_config
 
 from spacy_kdseq.report import load_report_data
 from spacy_kdseq.report.markdown import fmt
-from spacy_kdseq.report.tables import ReportData, Row
+from spacy_kdseq.report.tables import ReportData, Row, best_on_dev
 from spacy_kdseq.run_record import tagged_variant
 
 app = typer.Typer(add_completion=False)
@@ -79,12 +79,6 @@ def words_per_second(nlp: spacy.Language, docs: List[Doc]) -> float:
 def megabytes(nlp: spacy.Language) -> float:
     """The pipeline's serialised size: weights, hash tables, labels and strings."""
     return len(nlp.to_bytes()) / 1e6
-
-
-def best_on_dev(rows: List[Row]) -> Optional[Row]:
-    """The KD row (any method but `none`) with the highest mean best dev score."""
-    kd = [r for r in rows if r.name != "none" and r.dev is not None]
-    return max(kd, key=lambda r: r.dev.mean) if kd else None
 
 
 def _docs(paths: List[Path], vocab) -> List[Doc]:

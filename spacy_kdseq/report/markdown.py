@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..run_record import V1_ENCODER, encoder_of, gpu_of, teacher_variant_of
-from .tables import DEFAULT_VARIANT, Cell, ReportData, Row
+from .tables import DEFAULT_VARIANT, Cell, ReportData, Row, best_on_dev
 
 # The zero-shot average a student on a pretrained multilingual encoder must reach besides
 # its teachers + 2.00 (the e5 experiment's bar); CNN students from scratch have no such bar.
@@ -44,7 +44,7 @@ def render_markdown(report: ReportData, title: Optional[str] = None) -> str:
         rows = _with_shared_baseline(own_rows, report, variant)
         lines += ["", f"## Variant `{variant}`", "",
                   f"{encoders(own_rows)}. Chosen between on dev (the mean best dev score of "
-                  "training); test shown beside it.", ""]
+                  "training, over the seeds the methods share); test shown beside it.", ""]
         lines += _variant_table(rows, report)
         # the paper's table shape for a variant too: per language, and zero-shot
         lines += ["", "Per language:", ""] + _score_table(rows, report.languages, report, zero=False)
@@ -100,9 +100,8 @@ def _zero_average(row: Row, langs: Sequence[str], report: ReportData) -> Optiona
 
 
 def best_kd(report: ReportData, variant: str = DEFAULT_VARIANT) -> Optional[Row]:
-    """The distillation method with the highest mean best dev score (never chosen on test)."""
-    candidates = [r for r in report.students(variant) if r.name != "none" and r.dev is not None]
-    return max(candidates, key=lambda r: r.dev.mean) if candidates else None
+    """The distillation method of `variant` that dev chooses (`best_on_dev`)."""
+    return best_on_dev(report.students(variant))
 
 
 def verdicts(report: ReportData) -> List[str]:

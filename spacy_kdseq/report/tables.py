@@ -157,6 +157,26 @@ class ReportData:
         return None
 
 
+def best_on_dev(rows: Sequence[Row]) -> Optional[Row]:
+    """The distillation method (any student row but `none`) that dev chooses, never test.
+
+    Methods are compared on the seeds they all have: the protocol chooses on seed 0 and
+    then runs more seeds of the chosen method only, so a mean over unequal seed sets
+    would let the chosen method's later seeds undo the choice. Without a shared seed,
+    the mean over each method's own seeds.
+    """
+    candidates = [r for r in rows if r.kind == "student" and r.name != "none" and r.dev is not None]
+    if not candidates:
+        return None
+    shared = set.intersection(*({record["seed"] for record in row.records} for row in candidates))
+
+    def dev(row: Row) -> float:
+        values = [r["training"]["best_dev"] for r in row.records if not shared or r["seed"] in shared]
+        return statistics.fmean(values)
+
+    return max(candidates, key=dev)
+
+
 def load_report_data(results_dir: Path, languages: Optional[Sequence[str]] = None) -> ReportData:
     """Read a task's run records; `languages` fixes the column order (default: teachers', sorted)."""
     records = read_records(Path(results_dir))

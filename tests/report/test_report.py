@@ -9,6 +9,7 @@ import pytest
 
 from spacy_kdseq.report import load_report_data, render_markdown, verdicts
 from spacy_kdseq.report.plot import plot_curves, plot_report, plot_speed
+from spacy_kdseq.report.tables import best_on_dev
 from spacy_kdseq.run_record import make_record, tagged_variant
 from spacy_kdseq.workflow.records import machine_info, write_json_atomic
 
@@ -140,6 +141,25 @@ def test_a_teacher_variant_inside_the_dev_spread_is_a_tie(results: Path) -> None
     text = "\n".join(verdicts(load_report_data(results, ["en", "ta"])))
     assert ("it scores 85.50 ± 1.41 against 85.00 ± 0.00 for the default students' best, Structure: "
             "a tie (+0.50, within the larger std 1.41): dev does not pick these teachers' students.") in text
+
+
+def test_dev_chooses_on_the_seeds_the_methods_share(tmp_path: Path) -> None:
+    # Posterior+Top-WK leads on seed 0, where the choice is made; its later seeds score
+    # lower on dev, and their mean (0.86) falls below Posterior's one seed (0.87): the
+    # seeds run because it was chosen must not undo the choice.
+    for seed in range(3):
+        _record(tmp_path, f"students/none/seed-{seed}", "student", "none", {"en": 0.5, "ta": 0.5},
+                seed=seed, dev=0.80)
+    _record(tmp_path, "students/posterior/seed-0", "student", "posterior", {"en": 0.9, "ta": 0.9}, dev=0.87)
+    for seed, dev in enumerate([0.88, 0.85, 0.85]):
+        _record(tmp_path, f"students/posterior+topwk/seed-{seed}", "student", "posterior+topwk",
+                {"en": 0.8, "ta": 0.8}, seed=seed, dev=dev)
+    data = load_report_data(tmp_path, ["en", "ta"])
+    assert best_on_dev(data.students()).name == "posterior+topwk"
+    assert "best KD method on dev is Pos.+Top-WK (3 seeds)" in "\n".join(verdicts(data))
+    # with no seed in common, each method's mean over its own seeds
+    (tmp_path / "students/posterior+topwk/seed-0.json").unlink()
+    assert best_on_dev(load_report_data(tmp_path, ["en", "ta"]).students()).name == "posterior"
 
 
 def test_one_seed_never_meets_the_spread_bar(tmp_path: Path) -> None:
