@@ -24,6 +24,9 @@ Schema (version 2; version-1 records lack ``settings``, ``inputs`` and the encod
       "training": {"max_steps": int, "patience": int, "eval_frequency": int,
                    "steps": int, "best_step": int, "best_dev": float,
                    "stopped_by": "patience" | "max_steps", "wall_seconds": float,
+                   "cpu_seconds": float | null,  # all threads' CPU time, pauses left out
+                                   # (absent before the twenty-sixth session; null when
+                                   # it resumed a checkpoint made before then)
                    "resumed_from": [int]},  # steps the run resumed after (checkpoints)
       "curve": [[step, dev score], ...],  # spaCy's ConsoleLogger.v3 JSONL, per evaluation
       "test": {...},          # spacy_kdseq.evaluation metrics (docs/evaluate.md)

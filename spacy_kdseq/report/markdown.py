@@ -314,8 +314,8 @@ def _short(encoder: str) -> str:
 
 
 def _runs_table(report: ReportData) -> List[str]:
-    out = ["| run | variant | encoder | seed | steps | best step | dev | minutes | commit | machine |",
-           "|---|---|---|---:|---:|---:|---:|---:|---|---|"]
+    out = ["| run | variant | encoder | seed | steps | best step | dev | minutes | CPU minutes | "
+           "commit | machine |", "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
     rows = report.rows + [r for rows in report.variants.values() for r in rows]
     for row in rows:
         for r in sorted(row.records, key=lambda r: (r["name"], r["seed"])):
@@ -324,9 +324,17 @@ def _runs_table(report: ReportData) -> List[str]:
             name = f"{r['kind']} {r['name']}"
             out.append(f"| {name} | {r['variant']} | {_short(encoder_of(r))} | {r['seed']} | "
                        f"{t['steps']} | {t['best_step']} | "
-                       f"{100 * t['best_dev']:.2f} | {t['wall_seconds'] / 60:.1f} | {commit} | "
-                       f"{_machines(r)} |")
+                       f"{100 * t['best_dev']:.2f} | {t['wall_seconds'] / 60:.1f} | "
+                       f"{_cpu_minutes(t)} | {commit} | {_machines(r)} |")
+    out += ["", "Minutes: wall clock, pauses and waits for a core included; CPU minutes: the "
+            "CPU time of all the run's threads, without them (– where not recorded: runs "
+            "before the twenty-sixth session, or resumed from a checkpoint made before it)."]
     return out
+
+
+def _cpu_minutes(training: Dict[str, Any]) -> str:
+    cpu = training.get("cpu_seconds")
+    return "–" if cpu is None else f"{cpu / 60:.1f}"
 
 
 def _machines(record: Dict[str, Any]) -> str:

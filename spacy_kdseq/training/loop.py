@@ -14,6 +14,7 @@ never interrupted.
 import json
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from timeit import default_timer as timer
@@ -40,12 +41,14 @@ from .stream import Batch, TrainStream, skip
 class Resumption:
     """What earlier attempts of a run contributed: the steps it resumed from (spaCy's
     step numbering, as in the dev curve: the last step a checkpoint held; empty if it
-    never resumed), their training seconds up to those checkpoints, the notes of its
-    first attempt (`Checkpointing.notes`), and the facts of each attempt whose work the
-    run kept (`Checkpointing.attempt`, in order, this one last)."""
+    never resumed), their training seconds up to those checkpoints (wall clock, and the
+    CPU seconds of all threads: None when a checkpoint older than that count was resumed),
+    the notes of its first attempt (`Checkpointing.notes`), and the facts of each attempt
+    whose work the run kept (`Checkpointing.attempt`, in order, this one last)."""
 
     resumed_from: List[int]
     seconds_before: float
+    cpu_seconds_before: Optional[float]
     notes: Dict[str, Any]
     attempts: List[Dict[str, Any]]
 
@@ -59,6 +62,9 @@ class LoopState:
     losses: Dict[str, Any] = field(default_factory=dict)  # since the last evaluation
     words: int = 0
     seconds: float = 0.0  # training seconds so far, earlier attempts included
+    # CPU seconds of the process's threads so far: unlike `seconds`, time the process was
+    # stopped or waiting for a core is not in it. None: an earlier attempt did not count.
+    cpu_seconds: Optional[float] = 0.0
     evaluations: List[Dict[str, Any]] = field(default_factory=list)  # what was logged
     resumed_from: List[int] = field(default_factory=list)
 
@@ -66,7 +72,8 @@ class LoopState:
         return {
             "step": self.step, "results": [list(r) for r in self.results],
             "losses": _encode_losses(self.losses), "words": self.words, "seconds": self.seconds,
-            "evaluations": self.evaluations, "resumed_from": self.resumed_from,
+            "cpu_seconds": self.cpu_seconds, "evaluations": self.evaluations,
+            "resumed_from": self.resumed_from,
         }
 
     @classmethod
@@ -74,7 +81,9 @@ class LoopState:
         return cls(
             step=data["step"], results=[(score, step) for score, step in data["results"]],
             losses=_decode_losses(data["losses"]), words=data["words"], seconds=data["seconds"],
-            evaluations=data["evaluations"], resumed_from=list(data["resumed_from"]),
+            # None: a checkpoint written before CPU time was counted
+            cpu_seconds=data.get("cpu_seconds"), evaluations=data["evaluations"],
+            resumed_from=list(data["resumed_from"]),
         )
 
 
@@ -143,8 +152,9 @@ def train_resumable(
     if saved is not None:
         rng.restore(_part(saved.arrays, "random."), saved.values["random"])
         rng.reseed_cupy(seed, state.step)
-    seconds_before = state.seconds
+    seconds_before, cpu_seconds_before = state.seconds, state.cpu_seconds
     start_time = timer() - state.seconds
+    cpu_start = time.process_time()
     last_checkpoint = timer()
     try:
         for epoch, batch in batches:
@@ -205,6 +215,8 @@ def train_resumable(
             # --- added: the checkpoint ------------------------------------------
             if _due(checkpointing, state.step, timer() - last_checkpoint):
                 state.seconds = timer() - start_time
+                if cpu_seconds_before is not None:
+                    state.cpu_seconds = cpu_seconds_before + time.process_time() - cpu_start
                 _write(checkpointing, nlp, optimizer, stream, state, identity, notes, attempts,
                        output_path, seed)
                 last_checkpoint = timer()
@@ -223,7 +235,7 @@ def train_resumable(
     if output_path is not None:
         saved_to = output_path / DIR_MODEL_LAST
         stdout.write(msg.good("Saved pipeline to output directory", saved_to) + "\n")
-    return Resumption(state.resumed_from, seconds_before, notes, attempts)
+    return Resumption(state.resumed_from, seconds_before, cpu_seconds_before, notes, attempts)
 
 
 def _resume(

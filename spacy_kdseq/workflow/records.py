@@ -26,9 +26,12 @@ def read_curve(log_path: Path) -> List[Tuple[int, float]]:
 
 
 def summarise_training(
-    curve: List[Tuple[int, float]], training: Dict[str, Any], wall_seconds: float, log_path: Path
+    curve: List[Tuple[int, float]], training: Dict[str, Any], wall_seconds: float,
+    cpu_seconds: Optional[float], log_path: Path,
 ) -> Dict[str, Any]:
-    """Steps taken, best step (spaCy's rule: highest score, later step on ties), why it stopped."""
+    """Steps taken, best step (spaCy's rule: highest score, later step on ties), why it
+    stopped, and what it took: wall-clock seconds, and the CPU seconds of all its threads
+    (None when unknown), which leave out any time the process was paused."""
     if not curve:
         raise KDSeqError(Errors.E406.format(path=log_path))
     best_dev, best_step = max((score, step) for step, score in curve)
@@ -43,6 +46,7 @@ def summarise_training(
         "best_dev": best_dev,
         "stopped_by": "max_steps" if max_steps and steps >= max_steps else "patience",
         "wall_seconds": round(wall_seconds, 1),
+        "cpu_seconds": None if cpu_seconds is None else round(cpu_seconds, 1),
     }
 
 

@@ -164,12 +164,16 @@ def run_unit(unit: TrainUnit) -> Dict[str, Any]:
     tmp.mkdir(parents=True)
     try:
         overrides = {**unit.all_overrides(), "paths.log": str(tmp / LOG_NAME)}
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         resumption = _train(unit, tmp, overrides, checkpointing)
         # The training time the earlier attempts kept (up to their last checkpoint).
         wall = time.perf_counter() - start + resumption.seconds_before
+        cpu = (None if resumption.cpu_seconds_before is None
+               else time.process_time() - cpu_start + resumption.cpu_seconds_before)
         curve = read_curve(tmp / LOG_NAME)
-        training = summarise_training(curve, _training_section(tmp), wall, unit.output / LOG_NAME)
+        training = summarise_training(
+            curve, _training_section(tmp), wall, cpu, unit.output / LOG_NAME
+        )
         _forget_log_path(tmp)
         test = _evaluate(unit, tmp / "model-best")
         replace_dir(tmp, unit.output)

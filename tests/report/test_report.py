@@ -209,12 +209,14 @@ def test_runs_table_says_where_each_run_trained(results: Path) -> None:
     (results / "teachers/en.json").write_text(json.dumps(old))
     structure = json.loads((results / "students/structure/seed-0.json").read_text())
     structure["machine"] = {"cpu": "Test CPU", "cores": 16, "torch_threads": 1, "versions": {}}
+    structure["training"]["cpu_seconds"] = 90.0
     (results / "students/structure/seed-0.json").write_text(json.dumps(structure))
     text = render_markdown(load_report_data(results, ["en", "ta"]))
     runs = text[text.index("| run | variant"):].splitlines()
-    assert any(line.startswith("| teacher en |") and line.endswith("| not recorded |") for line in runs)
+    assert any(line.startswith("| teacher en |") and line.endswith("| 2.0 | – | abc | not recorded |")
+               for line in runs), "a record without CPU seconds"
     assert any(line.startswith("| student structure | default | cnn | 0 |")
-               and line.endswith("| 16 cores, Test CPU, 1 thread |") for line in runs)
+               and line.endswith("| 2.0 | 1.5 | abc | 16 cores, Test CPU, 1 thread |") for line in runs)
     cost = text[text.index("## Training cost"):text.index("## Runs")]
     keys = dict(part.split(": ", 1) for part in cost[cost.index("Machines: ") + 10:].split(". ")[0].split("; "))
     assert set(keys.values()) >= {"16 cores, Test CPU, 1 thread"}

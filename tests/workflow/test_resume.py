@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict
 
@@ -15,6 +16,7 @@ import torch
 
 from spacy_kdseq.corpora import convert_corpus
 from spacy_kdseq.errors import KDSeqError
+from spacy_kdseq.training import checkpoint
 from spacy_kdseq.workflow.annotation import annotate_teachers
 from spacy_kdseq.workflow.layout import checkpoint_path, teacher_model
 from spacy_kdseq.workflow.plan import student_units, teacher_units
@@ -143,7 +145,8 @@ def test_a_killed_unit_resumes_to_the_same_record(root: Path, kind: str) -> None
     assert resumed["curve"] == whole["curve"]
     assert _scores(resumed["test"]) == _scores(whole["test"])
     for record in (whole, resumed):
-        del record["training"]["wall_seconds"], record["training"]["resumed_from"]
+        for measured in ("wall_seconds", "cpu_seconds", "resumed_from"):
+            del record["training"][measured]
     assert resumed["training"] == whole["training"]
     # Bit for bit: the dev losses and scores of every evaluation, and the weights.
     assert (unit.output / LOG_NAME).read_text() == whole_log
@@ -164,9 +167,45 @@ def test_a_unit_resumes_more_than_once(root: Path) -> None:
         torch.set_num_threads(threads)
     assert record["training"]["resumed_from"] == [4, 14]
     assert record["training"]["steps"] == 18 and _leftovers(unit) == []
+    assert record["training"]["cpu_seconds"] > 0
     # Each attempt's machine: the two killed ones, then the one that finished.
     assert [m["torch_threads"] for m in record["earlier_machines"]] == [1, 2]
     assert record["machine"]["torch_threads"] == 3
+
+
+def test_cpu_seconds_leave_out_the_time_a_run_waits(root: Path, monkeypatch) -> None:
+    """A run that stands still (here: 2 s after each of its 4 checkpoints; a paused or
+    starved process alike) takes that much longer on the wall clock, and no more CPU time."""
+    seconds = {}
+    for pause in (0.0, 2.0):
+        unit = _teacher(root, f"paused-{pause:.0f}")
+        write = checkpoint.write
+
+        def write_then_wait(*args, pause=pause, **kwargs):
+            folder = write(*args, **kwargs)
+            time.sleep(pause)
+            return folder
+
+        with monkeypatch.context() as patch:
+            patch.setattr(checkpoint, "write", write_then_wait)
+            training = run_unit(unit)["training"]
+        seconds[pause] = (training["wall_seconds"], training["cpu_seconds"])
+    (wall, cpu), (wall_paused, cpu_paused) = seconds[0.0], seconds[2.0]
+    assert wall_paused - wall > 6.0
+    assert abs(cpu_paused - cpu) < 0.5 * (wall_paused - wall)
+
+
+def test_a_checkpoint_without_cpu_seconds_resumes_to_unknown_cpu_seconds(root: Path, monkeypatch) -> None:
+    """A checkpoint written before CPU time was counted resumes, and the record says the
+    run's CPU time is not known rather than counting only the last attempt's."""
+    unit = _teacher(root, "uncounted", **{"training.max_steps": 6})
+    _interrupt_after_first_checkpoint(unit, monkeypatch)
+    state = checkpoint_path(unit.output) / "step-000000004" / "state.json"
+    values = json.loads(state.read_text())
+    del values["loop"]["cpu_seconds"]
+    state.write_text(json.dumps(values))
+    training = run_unit(unit)["training"]
+    assert training["resumed_from"] == [4] and training["cpu_seconds"] is None
 
 
 @pytest.mark.parametrize("damage", ["state.json", "arrays.npz", "LATEST"])

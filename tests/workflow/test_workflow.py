@@ -73,7 +73,7 @@ def test_teacher_records_hold_the_run(root: Path) -> None:
     training = record["training"]
     assert training["steps"] == 12 and training["stopped_by"] == "max_steps"
     assert max(score for _, score in record["curve"]) == training["best_dev"]
-    assert training["wall_seconds"] > 0 and record["commit"]
+    assert training["wall_seconds"] > 0 and training["cpu_seconds"] > 0 and record["commit"]
     assert list(record["test"]["languages"]) == ["es"]
     assert record["overrides"]["training.max_steps"] == 12
     assert (root / "training" / "ner" / "teachers" / "es" / "train-log.jsonl").exists()
