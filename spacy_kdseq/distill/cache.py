@@ -128,7 +128,7 @@ class KnowledgeCache:
         name = f"{lang}-{key}.npz"
         if name in self.entries and not force:
             if (self.dir / name).exists():
-                return self._load(name)
+                return self.load(name)
             # Interrupted before this entry's file was (re)written: rebuild just this one.
             if on_stale is not None:
                 on_stale(Warnings.W305.format(path=self.dir / name))
@@ -183,7 +183,8 @@ class KnowledgeCache:
         }
         self._write_manifest()
 
-    def _load(self, name: str) -> Knowledge:
+    def load(self, name: str) -> Knowledge:
+        """The entry `name` (a key of `entries`), checked against its sha256 and shapes."""
         entry = self.entries[name]
         path = self.dir / name
         if hash_file(path) != entry.get("file_sha256"):
