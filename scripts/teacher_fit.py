@@ -54,7 +54,10 @@ def entry_fit(
     row = {int(key): i for i, key in enumerate(knowledge.keys)}
     transitions, start, end = (torch.from_numpy(a) for a in
                                (knowledge.transitions, knowledge.start, knowledge.end))
-    docs = [doc for doc in DocBin().from_disk(corpus).get_docs(nlp.vocab) if len(doc)][:max_docs]
+    # The docs the entry holds: a corpus file with several languages' docs has an entry
+    # per language (its sha256 was checked, so no other doc is missing).
+    docs = [doc for doc in DocBin().from_disk(corpus).get_docs(nlp.vocab)
+            if len(doc) and doc_key([t.text for t in doc]) in row][:max_docs]
     right = counted = tokens = 0
     target = {t: 0.0 for t in temperatures}
     for doc in docs:
