@@ -1,5 +1,4 @@
 """scripts/teacher_fit.py: a cache's teachers against the gold tags, on real CoNLL-2002 slices."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,20 +9,16 @@ import typer
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
+from _scripts import load_script
 from spacy_kdseq.distill.cache import Knowledge, KnowledgeCache, doc_key
 from spacy_kdseq.distill.train import prepare
 
 from .test_prepare import _config
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "teacher_fit.py"
-
 
 @pytest.fixture(scope="module")
 def teacher_fit():
-    spec = importlib.util.spec_from_file_location("teacher_fit", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("teacher_fit")
 
 
 def _made_up_entry(cache_dir: Path, kd_data, emissions_of) -> None:

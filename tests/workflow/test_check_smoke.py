@@ -1,22 +1,19 @@
 """scripts/check_smoke.py --e5: what it requires of the smoke-e5 outputs."""
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 import spacy
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "check_smoke.py"
+from _scripts import load_script
+
 ENCODER = Path("assets/encoders/e5-small")
 LANGS = ["es", "nl"]
 
 
 @pytest.fixture(scope="module")
 def check_smoke():
-    spec = importlib.util.spec_from_file_location("check_smoke", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("check_smoke")
 
 
 def _record(path: Path, variant: str, encoder: str, teacher_encoders=None) -> None:
