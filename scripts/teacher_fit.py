@@ -56,13 +56,13 @@ def entry_fit(
                                (knowledge.transitions, knowledge.start, knowledge.end))
     # The docs the entry holds: a corpus file with several languages' docs has an entry
     # per language (its sha256 was checked, so no other doc is missing).
-    docs = [doc for doc in DocBin().from_disk(corpus).get_docs(nlp.vocab)
-            if len(doc) and doc_key([t.text for t in doc]) in row][:max_docs]
+    keyed = ((doc, doc_key([t.text for t in doc]))
+             for doc in DocBin().from_disk(corpus).get_docs(nlp.vocab) if len(doc))
+    docs = [(doc, row[key]) for doc, key in keyed if key in row][:max_docs]
     right = counted = tokens = 0
     target = {t: 0.0 for t in temperatures}
-    for doc in docs:
+    for doc, i in docs:
         words = [t.text for t in doc]
-        i = row[doc_key(words)]
         emissions = torch.from_numpy(
             knowledge.emissions[knowledge.offsets[i]:knowledge.offsets[i + 1]].astype(numpy.float32)
         )[None]
@@ -101,6 +101,7 @@ def cache_fit(cache_dir: Path, temperatures: Sequence[float], max_docs: int) -> 
 
 
 def markdown(fits: Sequence[Fit], temperatures: Sequence[float]) -> str:
+    """The fits as a Markdown table, one row per entry, a target column per temperature."""
     head = "| lang | docs | tokens | teacher's tag = gold | " + " | ".join(
         f"target on it, T={t:g}" for t in temperatures) + " |"
     rule = "|---|---:|---:|---:|" + "---:|" * len(temperatures)
